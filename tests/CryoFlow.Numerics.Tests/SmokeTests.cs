@@ -1,0 +1,7 @@
+namespace CryoFlow.Numerics.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void RepositoryRootIsFound() => Assert.True(File.Exists(Path.Combine(CryoFlow.TestSupport.TestPaths.RepoRoot, "CryoFlow.sln")));
+}
