@@ -1,11 +1,49 @@
+using System.CommandLine;
+using CryoFlow.Cli.Commands;
+using CryoFlow.Formats.Errors;
+
 namespace CryoFlow.Cli;
 
-/// <summary>The composition root: binds the command line to the commands.</summary>
+/// <summary>The composition root: binds the command line to the commands and maps failures to exit codes.</summary>
 public static class CliApp
 {
-    public static int Run(string[] args)
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
-        Console.Error.WriteLine("cryoflow: no command given");
-        return args.Length == 0 ? 1 : 1;
+        var io = new ConsoleIo(stdout ?? Console.Out, stderr ?? Console.Error);
+        var root = new RootCommand("CryoFlow: ab-initio cryo-EM reconstruction (Brubaker, Punjani & Fleet), streamed through bounded memory.");
+        foreach (var command in CommandCatalog.All(io)) root.Subcommands.Add(command);
+        var parsed = root.Parse(args);
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+        }
+        catch (CryoFlowDataException e)
+        {
+            io.Error.WriteLine("cryoflow: " + e.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (IOException e)
+        {
+            io.Error.WriteLine("cryoflow: I/O error: " + e.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            io.Error.WriteLine("cryoflow: access denied: " + e.Message);
+            return ExitCodes.BadInput;
+        }
     }
+}
+
+/// <summary>Where a command writes: the process console, or a capture in tests.</summary>
+public sealed record ConsoleIo(TextWriter Out, TextWriter Error);
+
+/// <summary>The process exit statuses, documented in README.md.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>Wrong command line (System.CommandLine also uses 1 for parse errors).</summary>
+    public const int Usage = 1;
+    /// <summary>Bad input data: a missing, truncated or malformed file; the message names file and field.</summary>
+    public const int BadInput = 2;
 }

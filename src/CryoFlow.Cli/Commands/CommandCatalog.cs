@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace CryoFlow.Cli.Commands;
+
+/// <summary>Every sub-command of the tool, in the order `--help` lists them.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All(ConsoleIo io)
+    {
+        yield return VersionCommand.Create(io);
+    }
+}
