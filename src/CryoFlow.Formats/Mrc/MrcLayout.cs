@@ -40,12 +40,18 @@ internal static class MrcLayoutCheck
         }
     }
 
-    /// <summary>Images of this size must fit one span; a header that says otherwise is refused.</summary>
+    /// <summary>
+    /// Largest section read in one piece: its bytes in the file and as float32 must both fit one buffer
+    /// (2 GiB; a 23170 x 23170 float32 image). Larger sections are refused rather than read in parts.
+    /// </summary>
+    public const long MaxSectionVoxels = int.MaxValue / sizeof(float);
+
+    /// <summary>Refuses a header whose sections cannot be held in one buffer.</summary>
     public static void CheckSectionFitsSpan(MrcHeader h, string path)
     {
-        if (h.VoxelsPerSection > Array.MaxLength)
-            throw new MrcFormatException("one section has more voxels than a single buffer can hold",
-                new DataLocation(path, "NX, NY", MrcHeaderParser.OffNx, Expected: $"NX*NY <= {Array.MaxLength}",
+        if (h.VoxelsPerSection > MaxSectionVoxels)
+            throw new MrcFormatException("one section is larger than CryoFlow reads in one piece (2 GiB as float32)",
+                new DataLocation(path, "NX, NY", MrcHeaderParser.OffNx, Expected: $"NX*NY <= {MaxSectionVoxels}",
                     Found: $"{h.Nx} x {h.Ny}"));
     }
 }

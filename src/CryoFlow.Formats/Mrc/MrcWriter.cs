@@ -49,7 +49,8 @@ public sealed class MrcWriter : IDisposable
         if (nx <= 0) throw new ArgumentOutOfRangeException(nameof(nx), nx, "must be positive");
         if (ny <= 0) throw new ArgumentOutOfRangeException(nameof(ny), ny, "must be positive");
         if (nz <= 0 && layout == MrcLayout.Volume) throw new ArgumentOutOfRangeException(nameof(nz), nz, "must be positive");
-        if ((long)nx * ny > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(nx), "NX*NY exceeds one buffer");
+        if ((long)nx * ny > MrcLayoutCheck.MaxSectionVoxels)
+            throw new ArgumentOutOfRangeException(nameof(nx), $"NX*NY exceeds {MrcLayoutCheck.MaxSectionVoxels}, the largest section written in one piece");
         if (!MrcModes.IsWritable(options.Mode))
             throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "the writer produces modes 2 (float32) and 12 (float16)");
         if (options.VoxelSize is double v && !(v > 0 && double.IsFinite(v)))
