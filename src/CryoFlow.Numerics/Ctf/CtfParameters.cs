@@ -32,4 +32,10 @@ public readonly record struct CtfParameters(
             return 12.2643247 / Math.Sqrt(v * (1 + 0.978466e-6 * v));
         }
     }
+
+    /// <summary>The evaluator with this particle's constants precomputed.</summary>
+    public CtfEvaluator CreateEvaluator() => new(this);
+
+    /// <summary>CTF at spatial frequency (sx, sy) in 1/Å (see <see cref="CtfEvaluator"/>).</summary>
+    public double Evaluate(double sx, double sy) => new CtfEvaluator(this).Evaluate(sx, sy);
 }
