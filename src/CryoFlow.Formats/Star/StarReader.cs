@@ -210,7 +210,10 @@ public static class StarReader
                     Fail($"row has {n} fields but the loop has {ncol} columns; first missing column _{t.Label(n)}", t.Label(n), $"{ncol} fields", $"{n}");
                 Fail($"row has {n} fields but the loop has {ncol} columns (last column _{t.Label(ncol - 1)})", $"#{ncol + 1} (past the last column)", $"{ncol} fields", $"{n}");
             }
-            int row = t.BeginRow(checked((int)Line));
+            for (int c = 0; c < ncol; c++)
+                if (_lengths[c] > CellArena.MaxLength)
+                    Fail($"a value of {_lengths[c]} bytes; STAR values are limited to {CellArena.MaxLength} bytes", t.Label(c));
+            t.BeginRow(checked((int)Line));
             for (int c = 0; c < ncol; c++) t.SetParsedCell(c, Token(line, c));
             t.CommitRow();
         }

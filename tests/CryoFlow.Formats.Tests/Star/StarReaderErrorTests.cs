@@ -129,4 +129,12 @@ public class StarReaderErrorTests
         var e = Fails("data_p\nloop_\n_rlnA\n1\n_rlnB\n");
         Assert.Equal("rlnB", e.Where.Field);
     }
+
+    [Fact]
+    public void AValueLongerThanACellCanHoldIsRefused()
+    {
+        var e = Fails("data_p\nloop_\n_rlnA\n_rlnB\n1 " + new string('x', 5_000_000) + "\n");
+        Assert.Equal("rlnB", e.Where.Field);
+        Assert.Equal(5, e.Where.Line);
+    }
 }
