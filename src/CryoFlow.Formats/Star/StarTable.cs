@@ -81,10 +81,6 @@ public sealed class StarTable
 
     internal IReadOnlyList<Column> Columns => _columns;
 
-    internal CellArena Arena => _arena;
-
-    internal int RawLine(int row) => _lines[row];
-
     public string Label(int col) => _columns[col].Label;
 
     /// <summary>Index of a column, or -1. A leading underscore in <paramref name="label"/> is ignored.</summary>

@@ -10,7 +10,7 @@ using F = CryoFlow.Formats.Tests.CryoSparc.NpyTestWriter.Field;
 
 namespace CryoFlow.Formats.Tests.CryoSparc;
 
-public class CryoSparcReaderTests
+public class CryoSparcReaderTests(CryoSparcReaderTests.NumpyFiles numpy) : IClassFixture<CryoSparcReaderTests.NumpyFiles>
 {
     private const double Deg = 180.0 / Math.PI;
 
@@ -245,14 +245,38 @@ public class CryoSparcReaderTests
         json.dump(rec, open(out + '/expected.json', 'w'))
         """;
 
-    private static string RequireNumpy()
+    /// <summary>Files numpy writes, made once for the class; null folder when numpy is missing.</summary>
+    public sealed class NumpyFiles : IDisposable
     {
-        foreach (string py in new[] { "/usr/bin/python3", Peers.Which("python3") ?? "" })
+        private readonly TempDir _dir = new();
+        private readonly Lazy<(string? Folder, string Problem)> _made;
+
+        public NumpyFiles() => _made = new(Make);
+
+        /// <summary>The folder with v1.cs, v2.cs, v3.cs, v1.cs.npy and expected.json; skips the test without numpy.</summary>
+        public string Folder
         {
-            if (py.Length == 0 || !File.Exists(py)) continue;
-            if (Peers.Run(py, ["-c", "import numpy"], timeoutMs: 60_000).ExitCode == 0) return py;
+            get
+            {
+                var (folder, problem) = _made.Value;
+                if (folder is null) return Peers.Require(null, problem);
+                return folder;
+            }
         }
-        return Peers.Require(null, "python3-numpy");
+
+        private (string?, string) Make()
+        {
+            string? python = new[] { "/usr/bin/python3", Peers.Which("python3") ?? "" }
+                .FirstOrDefault(py => py.Length > 0 && File.Exists(py) && Peers.Run(py, ["-c", "import numpy"], timeoutMs: 60_000).ExitCode == 0);
+            if (python is null) return (null, "python3-numpy");
+            string script = _dir.File("make.py");
+            File.WriteAllText(script, NumpyScript);
+            var run = Peers.Run(python, [script, _dir.Path], timeoutMs: 120_000);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            return (_dir.Path, "");
+        }
+
+        public void Dispose() => _dir.Dispose();
     }
 
     [Theory]
@@ -262,15 +286,10 @@ public class CryoSparcReaderTests
     [InlineData("v1.cs.npy")]
     public void NumpyWrittenFilesMatchNumpysOwnValuesFieldByField(string file)
     {
-        string python = RequireNumpy();
-        using var dir = new TempDir();
-        string script = dir.File("make.py");
-        File.WriteAllText(script, NumpyScript);
-        var run = Peers.Run(python, [script, dir.Path], timeoutMs: 120_000);
-        Assert.True(run.ExitCode == 0, run.ToString());
-        var expected = JsonSerializer.Deserialize<JsonElement[]>(File.ReadAllText(dir.File("expected.json")))!;
+        string folder = numpy.Folder;
+        var expected = JsonSerializer.Deserialize<JsonElement[]>(File.ReadAllText(Path.Combine(folder, "expected.json")))!;
 
-        var t = CryoSparcReader.ReadParticles(dir.File(file));
+        var t = CryoSparcReader.ReadParticles(Path.Combine(folder, file));
         Assert.Equal(expected.Length, t.Count);
         for (int i = 0; i < t.Count; i++)
         {

@@ -136,4 +136,58 @@ public class ParticleStarWriterTests
         var table = ParticleTable.Read(TestPaths.RealData("real/relion31.star"));
         Assert.Throws<ArgumentException>(() => ParticleStarWriter.ToStarDocument(table, ParticleColumn.FromDoubles("rlnAngleRot", [1.0])));
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(30001)]
+    [InlineData(50001)]
+    public void ParticleTableSurvivesWriteBackForEveryVersion(int? version)
+    {
+        string text = version is null
+            ? Relion30
+            : $"# version {version}\n" + """
+                data_optics
+                loop_
+                _rlnOpticsGroup
+                _rlnOpticsGroupName
+                _rlnVoltage
+                _rlnSphericalAberration
+                _rlnAmplitudeContrast
+                _rlnImagePixelSize
+                _rlnImageSize
+                _rlnImageDimensionality
+                1 og1 300 2.7 0.1 1.06 256 2
+                2 og2 200 2.0 0.07 0.85 320 2
+
+                data_particles
+                loop_
+                _rlnImageName
+                _rlnOpticsGroup
+                _rlnDefocusU
+                _rlnDefocusV
+                _rlnDefocusAngle
+                _rlnPhaseShift
+                _rlnCtfBfactor
+                _rlnAngleRot
+                _rlnAngleTilt
+                _rlnAnglePsi
+                _rlnOriginXAngst
+                _rlnOriginYAngst
+                _rlnRandomSubset
+                _rlnTomoName
+                000001@Extract/a.mrcs 1 10000 9000 45 0 5 10 20 30 1.5 -1.5 1 tomo_1
+                000002@Extract/a.mrcs 2 11000 9500 -45 90 0 -170.5 179.9 0 0 3.25e-2 2 "a tomo"
+                """;
+        using var dir = new TempDir();
+        var before = ParticleTable.FromStar(StarReader.Parse(text, dir.File("in.star")));
+        ParticleStarWriter.Write(dir.File("out.star"), before);
+        var after = ParticleTable.Read(dir.File("out.star"));
+        ParticleAssert.SameParticles(before, after);
+        Assert.Equal(version is null ? 30001 : version, after.Source.Version);
+        if (version is not null)
+        {
+            Tests.Star.StarAssert.SameContent(before.ParticleBlock, after.ParticleBlock);
+            Tests.Star.StarAssert.SameContent(before.OpticsBlock!, after.OpticsBlock!);
+        }
+    }
 }
