@@ -24,7 +24,10 @@ public static class ParticleStarWriter
     public static void Write(string path, ParticleTable table, params IEnumerable<ParticleColumn> columns) =>
         StarWriter.WriteFile(ToStarDocument(table, columns), path);
 
-    /// <summary>The document <see cref="Write"/> writes. Its particle table shares cells with the source (copied on change).</summary>
+    /// <summary>
+    /// The document <see cref="Write"/> writes. Its particle table borrows the source table's cell arrays
+    /// (changing the returned document copies them first; changing the source afterwards shows through).
+    /// </summary>
     public static StarDocument ToStarDocument(ParticleTable table, params IEnumerable<ParticleColumn> columns)
     {
         var overrides = columns.ToList();
