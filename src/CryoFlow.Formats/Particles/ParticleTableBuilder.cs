@@ -1,0 +1,147 @@
+using System.Globalization;
+using CryoFlow.Formats.Star;
+using CryoFlow.Numerics.Ctf;
+using CryoFlow.Numerics.Geometry;
+using L = CryoFlow.Formats.Particles.RelionLabels;
+
+namespace CryoFlow.Formats.Particles;
+
+/// <summary>
+/// Builds a particle table from scratch (a simulator, the cryoSPARC reader): add optics groups, then
+/// particles; <see cref="Build"/> gives a <see cref="ParticleTable"/> whose source is a RELION 3.1
+/// document, ready for <see cref="ParticleStarWriter.Write"/>. The first particle decides which
+/// columns exist (CTF, pose, random subset); every later one must give the same. A particle's CTF
+/// voltage, Cs and amplitude contrast must equal its optics group's (they are written there only).
+/// </summary>
+public sealed class ParticleTableBuilder
+{
+    private readonly string? _sourcePath;
+    private readonly List<OpticsGroup> _groups = [];
+    private readonly Dictionary<OpticsSettings, int> _byKey = [];
+    private StarTable? _rows;
+    private bool _ctf, _pose, _subset, _built;
+
+    /// <param name="sourcePath">the STAR file the table will be written to, if known: relative stack
+    /// paths then resolve against its folder before it is written</param>
+    public ParticleTableBuilder(string? sourcePath = null) => _sourcePath = sourcePath;
+
+    public int Count => _rows?.RowCount ?? 0;
+
+    /// <summary>Adds an optics group; returns its number (1, 2, ...).</summary>
+    public int AddOpticsGroup(OpticsSettings settings, string? name = null)
+    {
+        CheckOpen();
+        int number = _groups.Count + 1;
+        _groups.Add(new OpticsGroup(number, name ?? OpticsGroup.DefaultName(number), settings, _groups.Count));
+        _byKey.TryAdd(settings, number);
+        return number;
+    }
+
+    /// <summary>The number of the group with exactly these settings, added if new.</summary>
+    public int GetOrAddOpticsGroup(OpticsSettings settings) =>
+        _byKey.TryGetValue(settings, out int n) ? n : AddOpticsGroup(settings);
+
+    /// <param name="opticsGroup">a number returned by <see cref="AddOpticsGroup"/></param>
+    /// <param name="image">stack path (as it should be written) and 0-based index</param>
+    /// <param name="ctf">null for no CTF columns</param>
+    /// <param name="pose">angles in degrees, origins in Å; null for no pose columns</param>
+    /// <param name="randomSubset">1 or 2; null for no rlnRandomSubset column</param>
+    public void Add(int opticsGroup, ParticleRef image, CtfParameters? ctf = null, Pose? pose = null, int? randomSubset = null)
+    {
+        CheckOpen();
+        if (opticsGroup < 1 || opticsGroup > _groups.Count)
+            throw new ArgumentOutOfRangeException(nameof(opticsGroup), $"no optics group {opticsGroup}; add it first");
+        ArgumentOutOfRangeException.ThrowIfNegative(image.Index);
+        ArgumentException.ThrowIfNullOrEmpty(image.StackPath);
+        StarTable.CheckValue(image.StackPath);
+        if (_rows is null)
+        {
+            _ctf = ctf is not null;
+            _pose = pose is not null;
+            _subset = randomSubset is not null;
+            _rows = new StarTable(Columns());
+        }
+        else if (_ctf != ctf is not null || _pose != pose is not null || _subset != randomSubset is not null)
+        {
+            throw new ArgumentException($"particle {_rows.RowCount} gives CTF/pose/subset = {ctf is not null}/{pose is not null}/{randomSubset is not null}, "
+                + $"the first gave {_ctf}/{_pose}/{_subset}; every particle must give the same");
+        }
+
+        var values = new List<string>(16) { image.ToImageName(), Int(opticsGroup) };
+        if (ctf is CtfParameters c)
+        {
+            var g = _groups[opticsGroup - 1];
+            Same("voltage", c.VoltageKv, g.VoltageKv, opticsGroup);
+            Same("Cs", c.SphericalAberrationMm, g.SphericalAberrationMm, opticsGroup);
+            Same("amplitude contrast", c.AmplitudeContrast, g.AmplitudeContrast ?? 0, opticsGroup);
+            values.AddRange([Num(c.DefocusU), Num(c.DefocusV), Num(c.DefocusAngleDeg), Num(c.PhaseShiftDeg), Num(c.BFactor), Num(c.Scale)]);
+        }
+        if (pose is Pose p)
+            values.AddRange([Num(p.Angles.RotDeg), Num(p.Angles.TiltDeg), Num(p.Angles.PsiDeg), Num(p.OriginXAngst), Num(p.OriginYAngst)]);
+        if (randomSubset is int s) values.Add(Int(s));
+        _rows.AddRow(values);
+    }
+
+    /// <summary>The table (a RELION 3.1 document underneath). The builder cannot be used afterwards.</summary>
+    public ParticleTable Build(ParticleReadOptions? options = null)
+    {
+        CheckOpen();
+        if (_groups.Count == 0) throw new InvalidOperationException("add an optics group first");
+        _built = true;
+        var doc = new StarDocument(StarVersions.Relion31) { SourcePath = _sourcePath };
+        doc.Add(OpticsBlock());
+        doc.AddBlock("particles", _rows ?? new StarTable(L.ImageName, L.OpticsGroup));
+        return ParticleTable.FromStar(doc, options);
+    }
+
+    private StarBlock OpticsBlock()
+    {
+        var columns = new List<(string Label, Func<OpticsGroup, string?> Value)>
+        {
+            (L.OpticsGroup, g => Int(g.Number)),
+            (L.OpticsGroupName, g => g.Name),
+            (L.AmplitudeContrast, g => g.AmplitudeContrast is double q ? Num(q) : null),
+            (L.SphericalAberration, g => g.SphericalAberrationMm is double cs ? Num(cs) : null),
+            (L.Voltage, g => g.VoltageKv is double kv ? Num(kv) : null),
+            (L.ImagePixelSize, g => g.PixelSizeAngst is double a ? Num(a) : null),
+            (L.ImageSize, g => g.ImageSize is int b ? Int(b) : null),
+            (L.ImageDimensionality, _ => "2"),
+        };
+        var kept = columns.Where(c => _groups.All(g => c.Value(g) is not null)).ToList();
+        var missing = columns.FirstOrDefault(c => !kept.Contains(c) && _groups.Any(g => c.Value(g) is not null));
+        if (missing.Label is not null) throw new InvalidOperationException($"_{missing.Label} is given for some optics groups and not others");
+        var t = new StarTable(kept.Select(k => k.Label));
+        foreach (var g in _groups) t.AddRow(kept.Select(k => k.Value(g)!).ToArray());
+        return new StarBlock("optics", t);
+    }
+
+    private IEnumerable<string> Columns()
+    {
+        yield return L.ImageName;
+        yield return L.OpticsGroup;
+        if (_ctf)
+        {
+            foreach (string l in new[] { L.DefocusU, L.DefocusV, L.DefocusAngle, L.PhaseShift, L.CtfBfactor, L.CtfScalefactor }) yield return l;
+        }
+        if (_pose)
+        {
+            foreach (string l in new[] { L.AngleRot, L.AngleTilt, L.AnglePsi, L.OriginXAngst, L.OriginYAngst }) yield return l;
+        }
+        if (_subset) yield return L.RandomSubset;
+    }
+
+    private static void Same(string what, double particle, double? group, int number)
+    {
+        if (group is double g && Math.Abs(particle - g) <= 1e-9 * Math.Max(1, Math.Abs(g))) return;
+        throw new ArgumentException($"particle CTF {what} {particle} differs from optics group {number}'s ({group?.ToString(CultureInfo.InvariantCulture) ?? "none"}); it is written only in the optics group");
+    }
+
+    private void CheckOpen()
+    {
+        if (_built) throw new InvalidOperationException("Build() was called; start a new builder");
+    }
+
+    private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private static string Num(double v) => StarNumbers.FormatCompact(v);
+}
