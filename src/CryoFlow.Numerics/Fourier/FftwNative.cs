@@ -5,8 +5,8 @@ namespace CryoFlow.Numerics.Fourier;
 /// <summary>
 /// Function pointers into single-precision FFTW 3 (libfftw3f), resolved at run time with
 /// <see cref="NativeLibrary.TryLoad(string, out IntPtr)"/> so that CryoFlow runs without it.
-/// FFTW's planner is not thread-safe: every plan creation and destruction goes through <see cref="PlannerLock"/>.
-/// The new-array execute functions are thread-safe.
+/// FFTW's planner is not thread-safe: every plan creation goes through <see cref="PlannerLock"/>.
+/// The new-array execute functions are thread-safe. Plans are cached by the backend and live as long as the process.
 /// </summary>
 internal static unsafe class FftwNative
 {
@@ -27,7 +27,6 @@ internal static unsafe class FftwNative
     public static readonly delegate* unmanaged<int, int, int, float*, float*, uint, nint> PlanC2R3D;
     public static readonly delegate* unmanaged<nint, float*, float*, void> ExecuteR2C;
     public static readonly delegate* unmanaged<nint, float*, float*, void> ExecuteC2R;
-    public static readonly delegate* unmanaged<nint, void> DestroyPlan;
     public static readonly delegate* unmanaged<float*, int> AlignmentOf;
 
     static FftwNative()
@@ -41,7 +40,6 @@ internal static unsafe class FftwNative
                 NativeLibrary.TryGetExport(lib, "fftwf_plan_dft_c2r_3d", out nint c2r3) &&
                 NativeLibrary.TryGetExport(lib, "fftwf_execute_dft_r2c", out nint exR2C) &&
                 NativeLibrary.TryGetExport(lib, "fftwf_execute_dft_c2r", out nint exC2R) &&
-                NativeLibrary.TryGetExport(lib, "fftwf_destroy_plan", out nint destroy) &&
                 NativeLibrary.TryGetExport(lib, "fftwf_alignment_of", out nint align))
             {
                 PlanR2C2D = (delegate* unmanaged<int, int, float*, float*, uint, nint>)r2c2;
@@ -50,7 +48,6 @@ internal static unsafe class FftwNative
                 PlanC2R3D = (delegate* unmanaged<int, int, int, float*, float*, uint, nint>)c2r3;
                 ExecuteR2C = (delegate* unmanaged<nint, float*, float*, void>)exR2C;
                 ExecuteC2R = (delegate* unmanaged<nint, float*, float*, void>)exC2R;
-                DestroyPlan = (delegate* unmanaged<nint, void>)destroy;
                 AlignmentOf = (delegate* unmanaged<float*, int>)align;
                 IsAvailable = true;
                 LoadedFrom = name;

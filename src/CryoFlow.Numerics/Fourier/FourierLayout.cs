@@ -17,7 +17,10 @@ namespace CryoFlow.Numerics.Fourier;
 /// <item><b>Transform</b>: unitary, F(k) = N^-1/2 sum_x f(x) exp(-2 pi i k.(x - D/2)/D) with N = D^2 or D^3;
 /// the phase origin (real-space centre) is pixel D/2 (0-based) on every axis, as in RELION. The inverse
 /// is the adjoint, N^-1/2 sum_k F(k) exp(+2 pi i k.(x - D/2)/D) over the Hermitian extension of the
-/// stored half. Only even D is supported (for even D the origin shift is the factor (-1)^(kx+ky[+kz])).</item>
+/// stored half. Only even D is supported: odd boxes are refused. For even D the origin at D/2 is the factor
+/// (-1)^(kx+ky[+kz]) applied to the output of a plain FFT (equivalently a circular shift of the input by D/2);
+/// a (-1)^(x+y[+z]) checkerboard on the <i>input</i> would instead shift the frequencies by D/2 (a centred
+/// spectrum), which half-plane storage cannot hold.</item>
 /// <item><b>Hermitian weight</b> w(kx): a stored coefficient stands for itself and its conjugate partner
 /// (-k), except in the kx = 0 and kx = D/2 columns/planes, where both partners are stored. So w = 1 for
 /// kx in {0, D/2} and 2 otherwise, and for real f: sum_x f(x)^2 = sum_half w(kx) |F(k)|^2 (Parseval).

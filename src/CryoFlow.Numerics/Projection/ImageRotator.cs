@@ -21,7 +21,7 @@ public sealed class ImageRotator
     private readonly float[]? _premult;
 
     /// <param name="boxSize">D, even</param>
-    /// <param name="options">oversampling 1 or 2, premultiplication, kernel (the reference code uses Lanczos3-like 8 taps, p = 2)</param>
+    /// <param name="options">oversampling 1 or 2, premultiplication, kernel (the reference code uses a Lanczos a = 4 kernel with p = 2; linear with p = 2 and premultiplication is as accurate here)</param>
     /// <param name="backend">FFT backend; <see cref="FftBackends.Default"/> when null</param>
     public ImageRotator(int boxSize, ProjectorOptions options, IFftBackend? backend = null)
     {

@@ -1,7 +1,8 @@
 namespace CryoFlow.Numerics.Projection;
 
 /// <summary>
-/// How a transform is prepared for interpolation at off-grid frequencies.
+/// How a transform is prepared for interpolation at off-grid frequencies. Start from <see cref="Default"/>
+/// (<c>new ProjectorOptions()</c> is the all-zero struct, which validation refuses).
 /// </summary>
 /// <param name="Oversampling">zero-padding factor p, 1 or 2: the real-space array is centred in a p*D box before
 /// the FFT, so the transform is sampled p times more finely (p^3 more FFT work in 3D)</param>

@@ -158,6 +158,21 @@ public sealed class VolumeProjector
         }
     }
 
+    /// <summary>The central slice for RELION Euler angles (A = angles.ToMatrix()).</summary>
+    public void Project(FourierVolume volume, FourierDisc disc, EulerAngles angles, Span<float> slice) =>
+        Project(volume, disc, angles.ToMatrix(), slice);
+
+    /// <summary>Slices for several orientations, laid out [rotation][point] (rotations.Length * 2 * disc.Count floats).</summary>
+    public void Project(FourierVolume volume, FourierDisc disc, ReadOnlySpan<Rotation3> rotations, Span<float> slices)
+    {
+        ArgumentNullException.ThrowIfNull(disc);
+        int n = 2 * disc.Count;
+        if (slices.Length != rotations.Length * n)
+            throw new ArgumentException($"{slices.Length} floats for {rotations.Length} slices of {n}", nameof(slices));
+        for (int r = 0; r < rotations.Length; r++)
+            Project(volume, disc, rotations[r], slices.Slice(r * n, n));
+    }
+
     /// <summary>
     /// Adjoint of <see cref="Project"/>, added into <paramref name="accumulator"/>: for any volume transform X,
     /// &lt;Project(X), values&gt;_m = &lt;X, ProjectAdjoint(values)&gt;_w exactly.
@@ -196,6 +211,10 @@ public sealed class VolumeProjector
             }
         }
     }
+
+    /// <summary>Adjoint of the Euler-angle <see cref="Project(FourierVolume, FourierDisc, EulerAngles, Span{float})"/>, added.</summary>
+    public void ProjectAdjointAdd(ReadOnlySpan<float> values, FourierDisc disc, EulerAngles angles, FourierVolume accumulator) =>
+        ProjectAdjointAdd(values, disc, angles.ToMatrix(), accumulator);
 
     /// <summary>Convenience for tests and finite differences: <see cref="Transform"/> then <see cref="Project"/>.</summary>
     /// <param name="volume">D^3 floats</param>

@@ -255,6 +255,26 @@ public class VolumeProjectorTests
         Assert.Equal(v.Sum(x => (double)x) / d, s1[0], 4);
     }
 
+    [Fact]
+    public void BatchAndEulerOverloadsAgreeWithSingleSlices()
+    {
+        const int d = 16;
+        var rng = new Random(19);
+        var proj = new VolumeProjector(d, ProjectorOptions.Default, FftBackends.Managed);
+        var fv = proj.CreateFourierVolume();
+        proj.Transform(RandomFloats(rng, d * d * d), fv);
+        var disc = new FourierDisc(d, 7);
+        var poses = RandomPoses(rng, 3);
+        var batch = new float[3 * 2 * disc.Count];
+        proj.Project(fv, disc, poses.Select(p => p.ToMatrix()).ToArray(), batch);
+        var single = new float[2 * disc.Count];
+        for (int r = 0; r < 3; r++)
+        {
+            proj.Project(fv, disc, poses[r], single);
+            Assert.Equal(single, batch.AsSpan(r * single.Length, single.Length).ToArray());
+        }
+    }
+
     internal static EulerAngles[] RandomPoses(Random rng, int n) =>
         Enumerable.Range(0, n).Select(_ => new EulerAngles(rng.NextDouble() * 360 - 180, Math.Acos(rng.NextDouble() * 2 - 1) * 180 / Math.PI, rng.NextDouble() * 360 - 180)).ToArray();
 
