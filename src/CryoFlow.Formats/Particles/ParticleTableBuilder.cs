@@ -1,8 +1,6 @@
-using System.Globalization;
 using CryoFlow.Formats.Star;
 using CryoFlow.Numerics.Ctf;
 using CryoFlow.Numerics.Geometry;
-using L = CryoFlow.Formats.Particles.RelionLabels;
 
 namespace CryoFlow.Formats.Particles;
 
@@ -59,7 +57,7 @@ public sealed class ParticleTableBuilder
             _ctf = ctf is not null;
             _pose = pose is not null;
             _subset = randomSubset is not null;
-            _rows = new StarTable(Columns());
+            _rows = new StarTable(ParticleRows.Columns(_ctf, _pose, _subset));
         }
         else if (_ctf != ctf is not null || _pose != pose is not null || _subset != randomSubset is not null)
         {
@@ -67,18 +65,7 @@ public sealed class ParticleTableBuilder
                 + $"the first gave {_ctf}/{_pose}/{_subset}; every particle must give the same");
         }
 
-        var values = new List<string>(16) { image.ToImageName(), Int(opticsGroup) };
-        if (ctf is CtfParameters c)
-        {
-            var g = _groups[opticsGroup - 1];
-            Same("voltage", c.VoltageKv, g.VoltageKv, opticsGroup);
-            Same("Cs", c.SphericalAberrationMm, g.SphericalAberrationMm, opticsGroup);
-            Same("amplitude contrast", c.AmplitudeContrast, g.AmplitudeContrast ?? 0, opticsGroup);
-            values.AddRange([Num(c.DefocusU), Num(c.DefocusV), Num(c.DefocusAngleDeg), Num(c.PhaseShiftDeg), Num(c.BFactor), Num(c.Scale)]);
-        }
-        if (pose is Pose p)
-            values.AddRange([Num(p.Angles.RotDeg), Num(p.Angles.TiltDeg), Num(p.Angles.PsiDeg), Num(p.OriginXAngst), Num(p.OriginYAngst)]);
-        if (randomSubset is int s) values.Add(Int(s));
+        var values = ParticleRows.Values(_groups[opticsGroup - 1], image, ctf, pose, randomSubset);
         _rows.AddRow(values);
     }
 
@@ -89,59 +76,13 @@ public sealed class ParticleTableBuilder
         if (_groups.Count == 0) throw new InvalidOperationException("add an optics group first");
         _built = true;
         var doc = new StarDocument(StarVersions.Relion31) { SourcePath = _sourcePath };
-        doc.Add(OpticsBlock());
-        doc.AddBlock("particles", _rows ?? new StarTable(L.ImageName, L.OpticsGroup));
+        doc.Add(ParticleRows.OpticsBlock(_groups));
+        doc.AddBlock("particles", _rows ?? new StarTable(ParticleRows.Columns(false, false, false)));
         return ParticleTable.FromStar(doc, options);
-    }
-
-    private StarBlock OpticsBlock()
-    {
-        var columns = new List<(string Label, Func<OpticsGroup, string?> Value)>
-        {
-            (L.OpticsGroup, g => Int(g.Number)),
-            (L.OpticsGroupName, g => g.Name),
-            (L.AmplitudeContrast, g => g.AmplitudeContrast is double q ? Num(q) : null),
-            (L.SphericalAberration, g => g.SphericalAberrationMm is double cs ? Num(cs) : null),
-            (L.Voltage, g => g.VoltageKv is double kv ? Num(kv) : null),
-            (L.ImagePixelSize, g => g.PixelSizeAngst is double a ? Num(a) : null),
-            (L.ImageSize, g => g.ImageSize is int b ? Int(b) : null),
-            (L.ImageDimensionality, _ => "2"),
-        };
-        var kept = columns.Where(c => _groups.All(g => c.Value(g) is not null)).ToList();
-        var missing = columns.FirstOrDefault(c => !kept.Contains(c) && _groups.Any(g => c.Value(g) is not null));
-        if (missing.Label is not null) throw new InvalidOperationException($"_{missing.Label} is given for some optics groups and not others");
-        var t = new StarTable(kept.Select(k => k.Label));
-        foreach (var g in _groups) t.AddRow(kept.Select(k => k.Value(g)!).ToArray());
-        return new StarBlock("optics", t);
-    }
-
-    private IEnumerable<string> Columns()
-    {
-        yield return L.ImageName;
-        yield return L.OpticsGroup;
-        if (_ctf)
-        {
-            foreach (string l in new[] { L.DefocusU, L.DefocusV, L.DefocusAngle, L.PhaseShift, L.CtfBfactor, L.CtfScalefactor }) yield return l;
-        }
-        if (_pose)
-        {
-            foreach (string l in new[] { L.AngleRot, L.AngleTilt, L.AnglePsi, L.OriginXAngst, L.OriginYAngst }) yield return l;
-        }
-        if (_subset) yield return L.RandomSubset;
-    }
-
-    private static void Same(string what, double particle, double? group, int number)
-    {
-        if (group is double g && Math.Abs(particle - g) <= 1e-9 * Math.Max(1, Math.Abs(g))) return;
-        throw new ArgumentException($"particle CTF {what} {particle} differs from optics group {number}'s ({group?.ToString(CultureInfo.InvariantCulture) ?? "none"}); it is written only in the optics group");
     }
 
     private void CheckOpen()
     {
         if (_built) throw new InvalidOperationException("Build() was called; start a new builder");
     }
-
-    private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static string Num(double v) => StarNumbers.FormatCompact(v);
 }

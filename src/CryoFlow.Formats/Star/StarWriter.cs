@@ -16,7 +16,7 @@ public static class StarWriter
 
     public static void Write(StarDocument document, Stream stream)
     {
-        var o = new Sink(stream);
+        var o = new StarSink(stream);
         foreach (var block in document.Blocks) WriteBlock(o, block, document.Version);
         o.Flush();
     }
@@ -28,7 +28,7 @@ public static class StarWriter
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    private static void WriteBlock(Sink o, StarBlock block, int? version)
+    internal static void WriteBlock(StarSink o, StarBlock block, int? version)
     {
         if (version is int v)
         {
@@ -51,19 +51,11 @@ public static class StarWriter
         if (block.Loop is { } t) WriteLoop(o, t);
     }
 
-    private static void WriteLoop(Sink o, StarTable t)
+    private static void WriteLoop(StarSink o, StarTable t)
     {
         if (t.ColumnCount == 0 && t.RowCount > 0)
             throw new InvalidOperationException($"table of data_{t.BlockName} has rows but no columns");
-        o.Ascii("loop_\n");
-        for (int c = 0; c < t.ColumnCount; c++)
-        {
-            o.Byte((byte)'_');
-            o.Utf8(t.Label(c));
-            o.Ascii(" #");
-            o.Ascii((c + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            o.Byte((byte)'\n');
-        }
+        WriteLoopHeader(o, t.Labels);
         var cols = t.Columns;
         for (int r = 0; r < t.RowCount; r++)
         {
@@ -77,6 +69,19 @@ public static class StarWriter
         o.Byte((byte)'\n');
     }
 
+    internal static void WriteLoopHeader(StarSink o, IReadOnlyList<string> labels)
+    {
+        o.Ascii("loop_\n");
+        for (int c = 0; c < labels.Count; c++)
+        {
+            o.Byte((byte)'_');
+            o.Utf8(labels[c]);
+            o.Ascii(" #");
+            o.Ascii((c + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            o.Byte((byte)'\n');
+        }
+    }
+
     internal static bool NeedsQuotes(ReadOnlySpan<byte> v)
     {
         if (v.Length == 0) return true;
@@ -87,7 +92,7 @@ public static class StarWriter
         return false;
     }
 
-    private static void WriteValue(Sink o, ReadOnlySpan<byte> v)
+    internal static void WriteValue(StarSink o, ReadOnlySpan<byte> v)
     {
         if (!NeedsQuotes(v))
         {
@@ -103,43 +108,5 @@ public static class StarWriter
             o.Byte(v[r]);
         }
         o.Byte(q);
-    }
-
-    /// <summary>A byte buffer in front of a stream; avoids per-value string and writer overhead.</summary>
-    private sealed class Sink(Stream stream)
-    {
-        private readonly byte[] _buf = new byte[1 << 16];
-        private int _n;
-
-        public void Byte(byte b)
-        {
-            if (_n == _buf.Length) Flush();
-            _buf[_n++] = b;
-        }
-
-        public void Bytes(ReadOnlySpan<byte> s)
-        {
-            if (s.Length > _buf.Length - _n)
-            {
-                Flush();
-                if (s.Length > _buf.Length)
-                {
-                    stream.Write(s);
-                    return;
-                }
-            }
-            s.CopyTo(_buf.AsSpan(_n));
-            _n += s.Length;
-        }
-
-        public void Ascii(string s) => Bytes(Encoding.ASCII.GetBytes(s));
-
-        public void Utf8(string s) => Bytes(Encoding.UTF8.GetBytes(s));
-
-        public void Flush()
-        {
-            stream.Write(_buf, 0, _n);
-            _n = 0;
-        }
     }
 }
