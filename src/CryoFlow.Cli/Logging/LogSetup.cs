@@ -9,7 +9,7 @@ namespace CryoFlow.Cli.Logging;
 /// </summary>
 public static class LogSetup
 {
-    public static ILogger Create(bool verbose, string? logFile = null)
+    public static Serilog.Core.Logger Create(bool verbose, string? logFile = null)
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.Debug()

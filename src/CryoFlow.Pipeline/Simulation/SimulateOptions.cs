@@ -39,7 +39,7 @@ public sealed record SimulateOptions(
     /// <summary>Throws <see cref="ArgumentException"/> naming the option that is out of range.</summary>
     public void Validate()
     {
-        if (Count < 1) throw new ArgumentException($"--count must be at least 1 (found {Count})");
+        if (Count < 1 || Count > int.MaxValue) throw new ArgumentException($"--count must be between 1 and {int.MaxValue} (found {Count})");
         if (VoxelSize is double v && !(v > 0)) throw new ArgumentException($"--apix must be positive (found {v})");
         if (Box is int b && (b < 8 || (b & 1) != 0)) throw new ArgumentException($"--box must be even and at least 8 (found {b})");
         if (!(Snr > 0)) throw new ArgumentException($"--snr must be positive or inf (found {Snr})");
