@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CryoFlow.Formats.CryoSparc;
 using CryoFlow.Formats.Mrc;
+using CryoFlow.Formats.Particles;
 
 namespace CryoFlow.Cli.Commands;
 
@@ -16,7 +18,8 @@ public static class InspectCommand
         var stack = new Option<bool>("--stack") { Description = "Treat an MRC file as an image stack whatever its header says." };
         var headerStats = new Option<bool>("--header-stats") { Description = "Take min/max/mean from the MRC header instead of reading every pixel." };
         var datadir = new Option<DirectoryInfo?>("--datadir") { Description = "Extra folder where stacks named in a particle file are looked for." };
-        var command = new Command("inspect", "Describe an MRC map or stack, a STAR file or a cryoSPARC .cs file.") { file, json, stack, headerStats, datadir };
+        var check = new Option<bool>("--check") { Description = "For a particle file: check that every image it names exists (stack found, index inside it)." };
+        var command = new Command("inspect", "Describe an MRC map or stack, a STAR file or a cryoSPARC .cs file.") { file, json, stack, headerStats, datadir, check };
         command.SetAction(pr =>
         {
             string path = pr.GetValue(file)!.FullName;
@@ -25,7 +28,7 @@ public static class InspectCommand
             string ext = Path.GetExtension(path).ToLowerInvariant();
             var report = ext switch
             {
-                ".star" or ".cs" => InspectParticles(path, pr.GetValue(datadir)?.FullName),
+                ".star" or ".cs" => InspectParticles(path, pr.GetValue(datadir)?.FullName, pr.GetValue(check)),
                 _ => InspectMrc(path, pr.GetValue(stack), pr.GetValue(headerStats)),
             };
             io.Out.WriteLine(pr.GetValue(json) ? report.ToJson() : report.ToText());
@@ -88,8 +91,43 @@ public static class InspectCommand
         return (min, max, sum / n);
     }
 
-    internal static InspectReport InspectParticles(string path, string? datadir) =>
-        throw new Formats.Errors.CryoFlowDataException("particle files are not supported yet", new Formats.Errors.DataLocation(FilePath: path));
+    /// <summary>
+    /// A particle file: counts, optics, pixel size (null when it varies or is unknown), box size (the
+    /// optics table's, else the first stack's header; null when neither says) and the columns.
+    /// </summary>
+    internal static InspectReport InspectParticles(string path, string? datadir, bool check = false)
+    {
+        var table = ParticleTable.Read(path, new ParticleReadOptions { DataDir = datadir, Logger = Serilog.Core.Logger.None });
+        bool isCs = CryoSparcReader.LooksLikeCryoSparc(path);
+        var sizes = table.Particles.Select(p => p.PixelSizeAngst).Distinct().ToList();
+        double? pixel = sizes.Count == 1 ? sizes[0] : null;
+        var boxes = table.OpticsGroups.Select(g => g.ImageSize).Distinct().ToList();
+        int? box = boxes.Count == 1 ? boxes[0] : null;
+        if (box is null && boxes.All(b => b is null) && table.Count > 0 && table.Stacks.TryResolve(table[0].Image.StackPath, out string stack))
+            box = MrcReader.ReadHeader(stack, Serilog.Core.Logger.None).Nx;
+        var columns = isCs
+            ? CryoSparcReader.ReadHeader(path).Fields.Select(f => f.Name).ToArray()
+            : table.ParticleBlock.RequireLoop().Labels.ToArray();
+        var r = new InspectReport();
+        r.Add("file", path);
+        r.Add("format", isCs ? "cryoSPARC .cs" : "STAR" + (table.Source.Version is int v ? $" (version {v})" : " (RELION 3.0, no version line)"));
+        r.Add("particles", table.Count);
+        r.Add("opticsGroups", table.OpticsGroups.Count);
+        r.Add("pixelSize", pixel);
+        r.Add("boxSize", box);
+        r.Add("stacks", table.DistinctStackPaths.Count);
+        r.Add("hasCtf", table.HasCtf);
+        r.Add("hasPoses", table.HasPoses);
+        r.Add("columns", columns);
+        if (check)
+        {
+            // every image: stack found and index inside it (headers only); the first bad one is the error
+            using var images = new ParticleImageReader(table, logger: Serilog.Core.Logger.None);
+            for (int i = 0; i < table.Count; i++) images.Check(i);
+            r.Add("checkedImages", table.Count);
+        }
+        return r;
+    }
 }
 
 /// <summary>An ordered set of named facts, printed as text or as one JSON object.</summary>

@@ -68,11 +68,13 @@ public sealed class ParticleTable
     /// The full path of a particle's stack; a <see cref="DataFileNotFoundException"/> naming the
     /// particle's row and every place tried when it is nowhere.
     /// </summary>
-    public string ResolveStackPath(int index)
+    public string ResolveStackPath(int index) => Stacks.Resolve(_particles[index].Image.StackPath, ImageLocation(index));
+
+    /// <summary>Where particle <paramref name="index"/>'s image reference is written: file, block, line, row, rlnImageName.</summary>
+    public DataLocation ImageLocation(int index)
     {
-        var p = _particles[index];
         var t = ParticleBlock.Loop!;
-        return Stacks.Resolve(p.Image.StackPath, t.Where(p.SourceRow, t.IndexOf(RelionLabels.ImageName)));
+        return t.Where(_particles[index].SourceRow, t.IndexOf(RelionLabels.ImageName));
     }
 
     /// <summary>

@@ -75,4 +75,59 @@ public class InspectCommandTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("/nonexistent/x.mrc", r.Err);
     }
+
+    [Fact]
+    public void DescribesARelion31StarFile()
+    {
+        var r = CliRunner.Run("inspect", TestPaths.RealData("real/relion31.star"), "--json", "--check");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var j = r.Json();
+        Assert.Equal(5, j.GetProperty("particles").GetInt32());
+        Assert.Equal(1, j.GetProperty("opticsGroups").GetInt32());
+        Assert.Equal(2.806, j.GetProperty("pixelSize").GetDouble(), 6);
+        Assert.Equal(256, j.GetProperty("boxSize").GetInt32());
+        Assert.Contains("rlnOriginXAngst", j.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(5, j.GetProperty("checkedImages").GetInt32());
+    }
+
+    [Fact]
+    public void DerivesTheRelion30PixelSizeAndTheBoxFromTheStack()
+    {
+        // 10000 * rlnDetectorPixelSize / rlnMagnification; the 3.0 file has no rlnImageSize, the stack says 320
+        var r = CliRunner.Run("inspect", TestPaths.RealData("real/empiar_10076_7.star"), "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var j = r.Json();
+        Assert.Equal(7, j.GetProperty("particles").GetInt32());
+        Assert.Equal(1.31, j.GetProperty("pixelSize").GetDouble(), 3);
+        Assert.Equal(320, j.GetProperty("boxSize").GetInt32());
+    }
+
+    [Fact]
+    public void ReportsUnknownPixelSizeAsNull()
+    {
+        var r = CliRunner.Run("inspect", TestPaths.RealData("real/toy_projections.star"), "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var j = r.Json();
+        Assert.Equal(1000, j.GetProperty("particles").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, j.GetProperty("pixelSize").ValueKind);
+        Assert.Contains("dummyVariable", j.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+    }
+
+    [Fact]
+    public void CheckFindsARowPastTheEndOfItsStack()
+    {
+        using var dir = new TempDir();
+        string star = dir.File("bad.star");
+        string text = File.ReadAllText(TestPaths.RealData("real/relion31.star"));
+        File.Copy(TestPaths.RealData("real/relion31.mrcs"), dir.File("relion31.mrcs"));
+        // point the first particle at image 9 of a 5-image stack
+        int at = text.IndexOf("@relion31.mrcs", StringComparison.Ordinal);
+        int start = text.LastIndexOf(' ', at) + 1;
+        File.WriteAllText(star, text[..start] + "000009" + text[at..]);
+        var r = CliRunner.Run("inspect", star, "--check");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(star, r.Err);
+        Assert.Contains("rlnImageName", r.Err);
+        Assert.Contains("000009@relion31.mrcs", r.Err);
+    }
 }
