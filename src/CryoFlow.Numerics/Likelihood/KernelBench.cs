@@ -1,0 +1,263 @@
+using System.Diagnostics;
+
+namespace CryoFlow.Numerics.Likelihood;
+
+/// <summary>Throughput of the likelihood kernel measured by <see cref="KernelBench.Run"/>.</summary>
+/// <param name="Threads">worker threads, one workspace each</param>
+/// <param name="Particles">particles evaluated per timed pass (split over the threads)</param>
+/// <param name="Points">N_k</param>
+/// <param name="Directions">N_d</param>
+/// <param name="InPlaneAngles">N_p</param>
+/// <param name="Shifts">N_t</param>
+/// <param name="GradientParticlesPerSecond">likelihood + posterior + gradient path, all threads</param>
+/// <param name="GradientGflops">its GEMM flops (<see cref="MarginalLikelihoodKernel.GemmFlops"/>) per second of kernel wall time</param>
+/// <param name="LikelihoodParticlesPerSecond">likelihood-only path (line searches, test set)</param>
+/// <param name="LikelihoodGflops">its GEMM flops per second</param>
+/// <param name="CrossGemmGflops">the complex cross-term GEMM alone (N_p N_t x N_d over N_k, 8 flops per complex multiply-add), all threads</param>
+/// <param name="GradientGemmGflops">the real x complex gradient GEMM alone (N_d x N_k over N_p N_t, 4 flops per multiply-add), all threads</param>
+/// <param name="Simd">whether the Vector256/FMA paths ran</param>
+public sealed record KernelBenchResult(
+    int Threads, int Particles, int Points, int Directions, int InPlaneAngles, int Shifts,
+    double GradientParticlesPerSecond, double GradientGflops,
+    double LikelihoodParticlesPerSecond, double LikelihoodGflops,
+    double CrossGemmGflops, double GradientGemmGflops, bool Simd)
+{
+    public override string ToString() =>
+        $"threads {Threads}, N_k {Points}, N_d {Directions} x N_p {InPlaneAngles} x N_t {Shifts}, SIMD {Simd}: " +
+        $"gradient path {GradientParticlesPerSecond:F1} particles/s ({GradientGflops:F1} GFLOP/s), " +
+        $"likelihood-only {LikelihoodParticlesPerSecond:F1} particles/s ({LikelihoodGflops:F1} GFLOP/s), " +
+        $"cross GEMM alone {CrossGemmGflops:F1} GFLOP/s, gradient GEMM alone {GradientGemmGflops:F1} GFLOP/s";
+}
+
+/// <summary>
+/// A self-contained throughput measurement of <see cref="MarginalLikelihoodKernel"/> on synthetic
+/// data at the operating point: D = 128, the half-plane disc |k| &lt; 40 (2,513 points),
+/// 64 directions x 16 in-plane angles x 25 shifts per particle. For the CLI's `bench kernel`;
+/// the BenchmarkDotNet suite in tests/CryoFlow.Benchmarks measures the same calls.
+/// </summary>
+public static class KernelBench
+{
+    /// <summary>Box size of the benchmark problem.</summary>
+    public const int BoxSize = 128;
+    /// <summary>Cutoff radius r* (Fourier pixels) of the benchmark problem.</summary>
+    public const double Radius = 40;
+    /// <summary>Sampled directions per particle.</summary>
+    public const int Directions = 64;
+    /// <summary>Sampled in-plane angles per particle.</summary>
+    public const int InPlaneAngles = 16;
+    /// <summary>Sampled shifts per particle (a 5 x 5 grid).</summary>
+    public const int Shifts = 25;
+
+    /// <summary>
+    /// Times the gradient path, the likelihood-only path and the two big GEMMs alone, each over
+    /// <paramref name="particles"/> particles split across <paramref name="threads"/> threads after a warm-up.
+    /// </summary>
+    public static KernelBenchResult Run(int threads, int particles, Action<string> log)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(particles, 1);
+        ArgumentNullException.ThrowIfNull(log);
+        var problems = Enumerable.Range(0, threads).Select(i => BenchProblem.Create(BoxSize, Radius, Directions, InPlaneAngles, Shifts, seed: 1000 + i)).ToArray();
+        int nk = problems[0].Points, rows = InPlaneAngles * Shifts;
+        log($"kernel bench: D {BoxSize}, r* {Radius}, N_k {nk}, {Directions} x {InPlaneAngles} x {Shifts} poses, {threads} thread(s), {particles} particle(s), SIMD {KernelGuard.SimdAvailable}");
+        var workspaces = problems.Select(p => new KernelWorkspace(p.Capacity)).ToArray();
+        try
+        {
+            int perThread = (particles + threads - 1) / threads;
+            int total = perThread * threads;
+            var warm = new KernelResult[threads];
+            RunThreads(threads, t => { for (int i = 0; i < 2; i++) warm[t] = problems[t].Evaluate(workspaces[t], gradient: true); });
+            log($"  posterior: best pose probability {warm[0].BestProbability:G3}, {warm[0].GradientRows} of {rows} (p,t) rows in the gradient GEMMs");
+
+            double grad = Time(threads, t => { for (int i = 0; i < perThread; i++) problems[t].Evaluate(workspaces[t], gradient: true); });
+            double gradFlops = (double)MarginalLikelihoodKernel.GemmFlops(nk, Directions, InPlaneAngles, Shifts, true) * total;
+            log($"  likelihood + gradient: {total / grad:F1} particles/s, {gradFlops / grad * 1e-9:F1} GFLOP/s ({grad / total * threads * 1e3:F2} ms per particle per thread)");
+
+            double like = Time(threads, t => { for (int i = 0; i < perThread; i++) problems[t].Evaluate(workspaces[t], gradient: false); });
+            double likeFlops = (double)MarginalLikelihoodKernel.GemmFlops(nk, Directions, InPlaneAngles, Shifts, false) * total;
+            log($"  likelihood only:       {total / like:F1} particles/s, {likeFlops / like * 1e-9:F1} GFLOP/s ({like / total * threads * 1e3:F2} ms per particle per thread)");
+
+            var gemms = problems.Select(p => new GemmOperands(rows, Directions, nk, p.Seed)).ToArray();
+            RunThreads(threads, t => gemms[t].Cross());
+            double cross = Time(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].Cross(); });
+            double crossFlops = 8.0 * rows * Directions * nk * total;
+            log($"  cross GEMM alone ({rows} x {Directions} over {nk}, complex): {crossFlops / cross * 1e-9:F1} GFLOP/s");
+
+            RunThreads(threads, t => gemms[t].Gradient());
+            double gg = Time(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].Gradient(); });
+            double ggFlops = 4.0 * rows * Directions * nk * total;
+            log($"  gradient GEMM alone ({Directions} x {nk} over {rows}, real x complex): {ggFlops / gg * 1e-9:F1} GFLOP/s");
+
+            return new KernelBenchResult(threads, total, nk, Directions, InPlaneAngles, Shifts,
+                total / grad, gradFlops / grad * 1e-9, total / like, likeFlops / like * 1e-9,
+                crossFlops / cross * 1e-9, ggFlops / gg * 1e-9, KernelGuard.SimdAvailable);
+        }
+        finally
+        {
+            foreach (var w in workspaces) w.Dispose();
+        }
+    }
+
+    private static double Time(int threads, Action<int> body)
+    {
+        var sw = Stopwatch.StartNew();
+        RunThreads(threads, body);
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private static void RunThreads(int threads, Action<int> body)
+    {
+        if (threads == 1) { body(0); return; }
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            int id = t;
+            workers[t] = new Thread(() => body(id)) { IsBackground = true, Name = $"kernel-bench-{id}" };
+            workers[t].Start();
+        }
+        foreach (var w in workers) w.Join();
+    }
+
+    /// <summary>Operands of the two big GEMMs at the kernel's shapes, for timing them alone.</summary>
+    private sealed class GemmOperands
+    {
+        private readonly int _rows, _nd, _nk;
+        private readonly float[] _uRe, _uIm, _sRe, _sIm, _xRe, _xIm, _gamma, _gRe, _gIm, _scratch;
+
+        public GemmOperands(int rows, int nd, int nk, int seed)
+        {
+            _rows = rows; _nd = nd; _nk = nk;
+            var rng = new Random(seed);
+            float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() - 0.5); return a; }
+            int panel = Math.Min(nk, KernelWorkspace.PanelK);
+            _uRe = R(rows * panel); _uIm = R(rows * panel);
+            _sRe = R(nd * nk); _sIm = R(nd * nk);
+            _xRe = new float[rows * nd]; _xIm = new float[rows * nd];
+            _gamma = R(rows * nd);
+            _gRe = new float[nd * nk]; _gIm = new float[nd * nk];
+            _scratch = new float[ComplexGemm.ScratchLength(nd, nk)];
+        }
+
+        // Same panel loop as the kernel (U one panel at a time against the matching columns of S).
+        public void Cross()
+        {
+            for (int kb = 0; kb < _nk; kb += KernelWorkspace.PanelK)
+            {
+                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb);
+                ComplexGemm.MultiplyABt(_uRe.AsSpan(0, _rows * kc), _uIm.AsSpan(0, _rows * kc), kc,
+                    _sRe.AsSpan(kb), _sIm.AsSpan(kb), _nk, _xRe, _xIm, _nd, _rows, _nd, kc, kb > 0, _scratch);
+            }
+        }
+
+        public void Gradient()
+        {
+            for (int kb = 0; kb < _nk; kb += KernelWorkspace.PanelK)
+            {
+                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb);
+                ComplexGemm.MultiplyRealAtB(_gamma, _nd, _uRe.AsSpan(0, _rows * kc), _uIm.AsSpan(0, _rows * kc), kc,
+                    _gRe.AsSpan(kb), _gIm.AsSpan(kb), _nk, _nd, kc, _rows, false);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A synthetic particle problem on the half-plane disc: points (kx, ky) with kx² + ky² &lt; r², kept
+/// when kx &gt; 0 (multiplicity 2) or kx = 0 and ky ≥ 0 (ky &gt; 0: 2; the origin: 1). Data are random
+/// with a very weak signal, so the posterior is broad and every (p,t) row enters the gradient: the
+/// worst case for the gradient path, and the case in which the GEMM flop count is the work done.
+/// Used by <see cref="KernelBench"/> and the benchmark project.
+/// </summary>
+internal sealed class BenchProblem
+{
+    public required int Seed { get; init; }
+    public required int BoxSize { get; init; }
+    public required int[] Kx { get; init; }
+    public required int[] Ky { get; init; }
+    public required float[] Multiplicity { get; init; }
+    public required float[] SliceRe { get; init; }
+    public required float[] SliceIm { get; init; }
+    public required float[] ImageRe { get; init; }
+    public required float[] ImageIm { get; init; }
+    public required float[] Ctf { get; init; }
+    public required float[] ShiftX { get; init; }
+    public required float[] ShiftY { get; init; }
+    public required double[] LwD { get; init; }
+    public required double[] LwP { get; init; }
+    public required double[] LwT { get; init; }
+    public required float[] GradRe { get; init; }
+    public required float[] GradIm { get; init; }
+    public required double[] PostD { get; init; }
+    public required double[] PostP { get; init; }
+    public required double[] PostT { get; init; }
+
+    public int Points => Kx.Length;
+    public KernelCapacity Capacity => new(Kx.Length, LwD.Length, LwP.Length, LwT.Length, BoxSize);
+
+    public static BenchProblem Create(int boxSize, double radius, int nd, int np, int nt, int seed)
+    {
+        var kx = new List<int>();
+        var ky = new List<int>();
+        var mult = new List<float>();
+        int r = (int)Math.Ceiling(radius);
+        for (int y = -r; y <= r; y++)
+            for (int x = 0; x <= r; x++)
+            {
+                if (x * x + y * y >= radius * radius) continue;
+                if (x == 0 && y < 0) continue;
+                kx.Add(x); ky.Add(y); mult.Add(x == 0 && y == 0 ? 1f : 2f);
+            }
+        int nk = kx.Count;
+        var rng = new Random(seed);
+        float G() => (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        float[] Gauss(int n, float s) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = s * G(); return a; }
+        // The rotated images of one particle have equal norms and an isotropic CTF is the same
+        // after rotation: A_p = A_0 with a random phase per point, C_p = C_0.
+        var ctf = new float[np * nk];
+        var aRe = new float[np * nk];
+        var aIm = new float[np * nk];
+        for (int k = 0; k < nk; k++)
+        {
+            float c = (float)(0.2 + rng.NextDouble()), re = 0.7f * G(), im = 0.7f * G();
+            for (int p = 0; p < np; p++)
+            {
+                double phase = 2 * Math.PI * rng.NextDouble();
+                ctf[p * nk + k] = c;
+                aRe[p * nk + k] = (float)(re * Math.Cos(phase) - im * Math.Sin(phase));
+                aIm[p * nk + k] = (float)(re * Math.Sin(phase) + im * Math.Cos(phase));
+            }
+        }
+        int side = (int)Math.Ceiling(Math.Sqrt(nt));
+        var sx = new float[nt];
+        var sy = new float[nt];
+        for (int t = 0; t < nt; t++) { sx[t] = t % side - side / 2; sy[t] = t / side - side / 2; }
+        return new BenchProblem
+        {
+            Seed = seed, BoxSize = boxSize, Kx = [.. kx], Ky = [.. ky], Multiplicity = [.. mult],
+            SliceRe = Gauss(nd * nk, 0.005f), SliceIm = Gauss(nd * nk, 0.005f),
+            ImageRe = aRe, ImageIm = aIm, Ctf = ctf,
+            ShiftX = sx, ShiftY = sy,
+            LwD = Enumerable.Repeat(-Math.Log(nd), nd).ToArray(),
+            LwP = Enumerable.Repeat(-Math.Log(np), np).ToArray(),
+            LwT = Enumerable.Repeat(-Math.Log(nt), nt).ToArray(),
+            GradRe = new float[nd * nk], GradIm = new float[nd * nk],
+            PostD = new double[nd], PostP = new double[np], PostT = new double[nt],
+        };
+    }
+
+    public KernelResult Evaluate(KernelWorkspace ws, bool gradient)
+    {
+        var input = new KernelInputs
+        {
+            BoxSize = BoxSize, Kx = Kx, Ky = Ky, Multiplicity = Multiplicity,
+            SliceRe = SliceRe, SliceIm = SliceIm, ImageRe = ImageRe, ImageIm = ImageIm, Ctf = Ctf,
+            ShiftX = ShiftX, ShiftY = ShiftY, LogWeightDirection = LwD, LogWeightInPlane = LwP, LogWeightShift = LwT,
+        };
+        var output = new KernelOutputs
+        {
+            PosteriorDirection = PostD, PosteriorInPlane = PostP, PosteriorShift = PostT,
+            GradientRe = gradient ? GradRe : default, GradientIm = gradient ? GradIm : default,
+        };
+        return MarginalLikelihoodKernel.Evaluate(input, ws, output);
+    }
+}
