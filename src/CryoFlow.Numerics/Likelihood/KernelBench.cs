@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace CryoFlow.Numerics.Likelihood;
 
-/// <summary>Throughput of the likelihood kernel measured by <see cref="KernelBench.Run"/>.</summary>
+/// <summary>Throughput of the likelihood kernel measured by <see cref="KernelBench.Run"/> (best of the repetitions).</summary>
 /// <param name="Threads">worker threads, one workspace each</param>
 /// <param name="Particles">particles evaluated per timed pass (split over the threads)</param>
 /// <param name="Points">N_k</param>
@@ -10,28 +10,39 @@ namespace CryoFlow.Numerics.Likelihood;
 /// <param name="InPlaneAngles">N_p</param>
 /// <param name="Shifts">N_t</param>
 /// <param name="GradientParticlesPerSecond">likelihood + posterior + gradient path, all threads</param>
-/// <param name="GradientGflops">its GEMM flops (<see cref="MarginalLikelihoodKernel.GemmFlops"/>) per second of kernel wall time</param>
+/// <param name="GradientGflops">flops its GEMMs execute (<see cref="MarginalLikelihoodKernel.GemmFlops"/>) per second of kernel wall time</param>
+/// <param name="GradientEquivalentGflops">the same time with the cross term counted as a full complex product, 8 flops per complex multiply-add (<see cref="MarginalLikelihoodKernel.ComplexEquivalentFlops"/>)</param>
 /// <param name="LikelihoodParticlesPerSecond">likelihood-only path (line searches, test set)</param>
-/// <param name="LikelihoodGflops">its GEMM flops per second</param>
-/// <param name="CrossGemmGflops">the complex cross-term GEMM alone (N_p N_t x N_d over N_k, 8 flops per complex multiply-add), all threads</param>
-/// <param name="GradientGemmGflops">the real x complex gradient GEMM alone (N_d x N_k over N_p N_t, 4 flops per multiply-add), all threads</param>
+/// <param name="LikelihoodGflops">flops its GEMMs execute per second</param>
+/// <param name="LikelihoodEquivalentGflops">the same with the full-complex count</param>
+/// <param name="CrossGemmGflops">the real-part cross GEMM the kernel runs, alone (N_p N_t x N_d over N_k, 4 flops per complex multiply-add)</param>
+/// <param name="ComplexGemmGflops">the full complex GEMM at the same shape, alone (8 flops per complex multiply-add)</param>
+/// <param name="GradientGemmGflops">the real x complex gradient GEMM alone (N_d x N_k over N_p N_t, 4 flops per multiply-add)</param>
+/// <param name="GradientCpuParticlesPerSecond">
+/// gradient path particles per second of CPU time per thread (process CPU time / threads): what the
+/// threads achieve while they run, unaffected by other processes taking turns on the cores
+/// </param>
+/// <param name="LikelihoodCpuParticlesPerSecond">the same for the likelihood-only path</param>
+/// <param name="CpuShare">process CPU time / (wall time x threads) over the kernel passes; below 1 means the cores were shared</param>
 /// <param name="Simd">whether the Vector256/FMA paths ran</param>
 public sealed record KernelBenchResult(
     int Threads, int Particles, int Points, int Directions, int InPlaneAngles, int Shifts,
-    double GradientParticlesPerSecond, double GradientGflops,
-    double LikelihoodParticlesPerSecond, double LikelihoodGflops,
-    double CrossGemmGflops, double GradientGemmGflops, bool Simd)
+    double GradientParticlesPerSecond, double GradientGflops, double GradientEquivalentGflops,
+    double LikelihoodParticlesPerSecond, double LikelihoodGflops, double LikelihoodEquivalentGflops,
+    double CrossGemmGflops, double ComplexGemmGflops, double GradientGemmGflops,
+    double GradientCpuParticlesPerSecond, double LikelihoodCpuParticlesPerSecond, double CpuShare, bool Simd)
 {
     public override string ToString() =>
         $"threads {Threads}, N_k {Points}, N_d {Directions} x N_p {InPlaneAngles} x N_t {Shifts}, SIMD {Simd}: " +
-        $"gradient path {GradientParticlesPerSecond:F1} particles/s ({GradientGflops:F1} GFLOP/s), " +
-        $"likelihood-only {LikelihoodParticlesPerSecond:F1} particles/s ({LikelihoodGflops:F1} GFLOP/s), " +
-        $"cross GEMM alone {CrossGemmGflops:F1} GFLOP/s, gradient GEMM alone {GradientGemmGflops:F1} GFLOP/s";
+        $"gradient path {GradientParticlesPerSecond:F1} particles/s ({GradientGflops:F1} GFLOP/s executed, {GradientEquivalentGflops:F1} complex-equivalent), " +
+        $"likelihood-only {LikelihoodParticlesPerSecond:F1} particles/s ({LikelihoodGflops:F1} executed, {LikelihoodEquivalentGflops:F1} equivalent), " +
+        $"GEMMs alone: cross (real part) {CrossGemmGflops:F1}, full complex {ComplexGemmGflops:F1}, gradient {GradientGemmGflops:F1} GFLOP/s; " +
+        $"per CPU-second of each thread: gradient path {GradientCpuParticlesPerSecond:F1}, likelihood-only {LikelihoodCpuParticlesPerSecond:F1} particles/s (CPU share {CpuShare:P0})";
 }
 
 /// <summary>
 /// A self-contained throughput measurement of <see cref="MarginalLikelihoodKernel"/> on synthetic
-/// data at the operating point: D = 128, the half-plane disc |k| &lt; 40 (2,513 points),
+/// data at the operating point: D = 128, the half-plane disc |k| &lt; 40 (2,507 points),
 /// 64 directions x 16 in-plane angles x 25 shifts per particle. For the CLI's `bench kernel`;
 /// the BenchmarkDotNet suite in tests/CryoFlow.Benchmarks measures the same calls.
 /// </summary>
@@ -47,10 +58,13 @@ public static class KernelBench
     public const int InPlaneAngles = 16;
     /// <summary>Sampled shifts per particle (a 5 x 5 grid).</summary>
     public const int Shifts = 25;
+    /// <summary>Timed passes per measurement; the fastest is reported (the others are disturbed by whatever else runs).</summary>
+    public const int Repetitions = 3;
 
     /// <summary>
-    /// Times the gradient path, the likelihood-only path and the two big GEMMs alone, each over
-    /// <paramref name="particles"/> particles split across <paramref name="threads"/> threads after a warm-up.
+    /// Times the gradient path, the likelihood-only path and the big GEMMs alone, each over
+    /// <paramref name="particles"/> particles split across <paramref name="threads"/> threads (one
+    /// workspace each) after a warm-up, best of <see cref="Repetitions"/> passes.
     /// </summary>
     public static KernelBenchResult Run(int threads, int particles, Action<string> log)
     {
@@ -69,28 +83,34 @@ public static class KernelBench
             RunThreads(threads, t => { for (int i = 0; i < 2; i++) warm[t] = problems[t].Evaluate(workspaces[t], gradient: true); });
             log($"  posterior: best pose probability {warm[0].BestProbability:G3}, {warm[0].GradientRows} of {rows} (p,t) rows in the gradient GEMMs");
 
-            double grad = Time(threads, t => { for (int i = 0; i < perThread; i++) problems[t].Evaluate(workspaces[t], gradient: true); });
-            double gradFlops = (double)MarginalLikelihoodKernel.GemmFlops(nk, Directions, InPlaneAngles, Shifts, true) * total;
-            log($"  likelihood + gradient: {total / grad:F1} particles/s, {gradFlops / grad * 1e-9:F1} GFLOP/s ({grad / total * threads * 1e3:F2} ms per particle per thread)");
+            double Rate(double flopsPerParticle, double seconds) => flopsPerParticle * total / seconds * 1e-9;
+            var (grad, gradCpu) = Best(threads, t => { for (int i = 0; i < perThread; i++) problems[t].Evaluate(workspaces[t], gradient: true); });
+            double gradFlops = MarginalLikelihoodKernel.GemmFlops(nk, Directions, InPlaneAngles, Shifts, true);
+            double gradEq = MarginalLikelihoodKernel.ComplexEquivalentFlops(nk, Directions, InPlaneAngles, Shifts, true);
+            log($"  likelihood + gradient: {total / grad:F1} particles/s, {Rate(gradFlops, grad):F1} GFLOP/s executed ({Rate(gradEq, grad):F1} complex-equivalent), {grad / total * threads * 1e3:F2} ms per particle per thread; per CPU-second {total / gradCpu * threads:F1} particles/s ({gradCpu / (grad * threads):P0} CPU share)");
 
-            double like = Time(threads, t => { for (int i = 0; i < perThread; i++) problems[t].Evaluate(workspaces[t], gradient: false); });
-            double likeFlops = (double)MarginalLikelihoodKernel.GemmFlops(nk, Directions, InPlaneAngles, Shifts, false) * total;
-            log($"  likelihood only:       {total / like:F1} particles/s, {likeFlops / like * 1e-9:F1} GFLOP/s ({like / total * threads * 1e3:F2} ms per particle per thread)");
+            var (like, likeCpu) = Best(threads, t => { for (int i = 0; i < perThread; i++) problems[t].Evaluate(workspaces[t], gradient: false); });
+            double likeFlops = MarginalLikelihoodKernel.GemmFlops(nk, Directions, InPlaneAngles, Shifts, false);
+            double likeEq = MarginalLikelihoodKernel.ComplexEquivalentFlops(nk, Directions, InPlaneAngles, Shifts, false);
+            log($"  likelihood only:       {total / like:F1} particles/s, {Rate(likeFlops, like):F1} GFLOP/s executed ({Rate(likeEq, like):F1} complex-equivalent), {like / total * threads * 1e3:F2} ms per particle per thread; per CPU-second {total / likeCpu * threads:F1} particles/s ({likeCpu / (like * threads):P0} CPU share)");
 
             var gemms = problems.Select(p => new GemmOperands(rows, Directions, nk, p.Seed)).ToArray();
-            RunThreads(threads, t => gemms[t].Cross());
-            double cross = Time(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].Cross(); });
-            double crossFlops = 8.0 * rows * Directions * nk * total;
-            log($"  cross GEMM alone ({rows} x {Directions} over {nk}, complex): {crossFlops / cross * 1e-9:F1} GFLOP/s");
-
-            RunThreads(threads, t => gemms[t].Gradient());
-            double gg = Time(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].Gradient(); });
-            double ggFlops = 4.0 * rows * Directions * nk * total;
-            log($"  gradient GEMM alone ({Directions} x {nk} over {rows}, real x complex): {ggFlops / gg * 1e-9:F1} GFLOP/s");
+            RunThreads(threads, t => { gemms[t].CrossRealPart(); gemms[t].CrossComplex(); gemms[t].Gradient(); });
+            double cross = Best(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].CrossRealPart(); }).Wall;
+            double crossGflops = Rate(4.0 * rows * Directions * nk, cross);
+            log($"  cross GEMM alone, real part ({rows} x {Directions} over {nk}): {crossGflops:F1} GFLOP/s, {cross / total * threads * 1e3:F2} ms per particle per thread");
+            double complex = Best(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].CrossComplex(); }).Wall;
+            double complexGflops = Rate(8.0 * rows * Directions * nk, complex);
+            log($"  full complex GEMM alone (same shape, 8 flops per complex multiply-add): {complexGflops:F1} GFLOP/s");
+            double gg = Best(threads, t => { for (int i = 0; i < perThread; i++) gemms[t].Gradient(); }).Wall;
+            double ggGflops = Rate(4.0 * rows * Directions * nk, gg);
+            log($"  gradient GEMM alone ({Directions} x {nk} over {rows}, real x complex): {ggGflops:F1} GFLOP/s, {gg / total * threads * 1e3:F2} ms per particle per thread");
 
             return new KernelBenchResult(threads, total, nk, Directions, InPlaneAngles, Shifts,
-                total / grad, gradFlops / grad * 1e-9, total / like, likeFlops / like * 1e-9,
-                crossFlops / cross * 1e-9, ggFlops / gg * 1e-9, KernelGuard.SimdAvailable);
+                total / grad, Rate(gradFlops, grad), Rate(gradEq, grad),
+                total / like, Rate(likeFlops, like), Rate(likeEq, like),
+                crossGflops, complexGflops, ggGflops,
+                total / gradCpu * threads, total / likeCpu * threads, (gradCpu + likeCpu) / ((grad + like) * threads), KernelGuard.SimdAvailable);
         }
         finally
         {
@@ -98,11 +118,22 @@ public static class KernelBench
         }
     }
 
-    private static double Time(int threads, Action<int> body)
+    /// <summary>Fastest wall time of the repetitions, and the process CPU time (all threads) of the fastest-by-CPU one.</summary>
+    private static (double Wall, double Cpu) Best(int threads, Action<int> body)
     {
-        var sw = Stopwatch.StartNew();
-        RunThreads(threads, body);
-        return sw.Elapsed.TotalSeconds;
+        double wall = double.PositiveInfinity, cpu = double.PositiveInfinity;
+        using var process = Process.GetCurrentProcess();
+        for (int r = 0; r < Repetitions; r++)
+        {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            RunThreads(threads, body);
+            wall = Math.Min(wall, sw.Elapsed.TotalSeconds);
+            process.Refresh();
+            cpu = Math.Min(cpu, (process.TotalProcessorTime - cpu0).TotalSeconds);
+        }
+        return (wall, cpu);
     }
 
     private static void RunThreads(int threads, Action<int> body)
@@ -118,7 +149,7 @@ public static class KernelBench
         foreach (var w in workers) w.Join();
     }
 
-    /// <summary>Operands of the two big GEMMs at the kernel's shapes, for timing them alone.</summary>
+    /// <summary>Operands of the big GEMMs at the kernel's shapes, for timing them alone.</summary>
     private sealed class GemmOperands
     {
         private readonly int _rows, _nd, _nk;
@@ -129,7 +160,7 @@ public static class KernelBench
             _rows = rows; _nd = nd; _nk = nk;
             var rng = new Random(seed);
             float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() - 0.5); return a; }
-            int panel = Math.Min(nk, KernelWorkspace.PanelK);
+            int panel = KernelWorkspace.PanelStride(Math.Min(nk, KernelWorkspace.PanelK));
             _uRe = R(rows * panel); _uIm = R(rows * panel);
             _sRe = R(nd * nk); _sIm = R(nd * nk);
             _xRe = new float[rows * nd]; _xIm = new float[rows * nd];
@@ -138,13 +169,23 @@ public static class KernelBench
             _scratch = new float[ComplexGemm.ScratchLength(nd, nk)];
         }
 
-        // Same panel loop as the kernel (U one panel at a time against the matching columns of S).
-        public void Cross()
+        // The kernel's panel loop: U one panel at a time against the matching columns of S.
+        public void CrossRealPart()
         {
             for (int kb = 0; kb < _nk; kb += KernelWorkspace.PanelK)
             {
-                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb);
-                ComplexGemm.MultiplyABt(_uRe.AsSpan(0, _rows * kc), _uIm.AsSpan(0, _rows * kc), kc,
+                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb), ldu = KernelWorkspace.PanelStride(kc);
+                ComplexGemm.MultiplyABtRealPart(_uRe.AsSpan(0, _rows * ldu), _uIm.AsSpan(0, _rows * ldu), ldu,
+                    _sRe.AsSpan(kb), _sIm.AsSpan(kb), _nk, _xRe, _nd, _rows, _nd, kc, kb > 0, _scratch);
+            }
+        }
+
+        public void CrossComplex()
+        {
+            for (int kb = 0; kb < _nk; kb += KernelWorkspace.PanelK)
+            {
+                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb), ldu = KernelWorkspace.PanelStride(kc);
+                ComplexGemm.MultiplyABt(_uRe.AsSpan(0, _rows * ldu), _uIm.AsSpan(0, _rows * ldu), ldu,
                     _sRe.AsSpan(kb), _sIm.AsSpan(kb), _nk, _xRe, _xIm, _nd, _rows, _nd, kc, kb > 0, _scratch);
             }
         }
@@ -153,8 +194,8 @@ public static class KernelBench
         {
             for (int kb = 0; kb < _nk; kb += KernelWorkspace.PanelK)
             {
-                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb);
-                ComplexGemm.MultiplyRealAtB(_gamma, _nd, _uRe.AsSpan(0, _rows * kc), _uIm.AsSpan(0, _rows * kc), kc,
+                int kc = Math.Min(KernelWorkspace.PanelK, _nk - kb), ldu = KernelWorkspace.PanelStride(kc);
+                ComplexGemm.MultiplyRealAtB(_gamma, _nd, _uRe.AsSpan(0, _rows * ldu), _uIm.AsSpan(0, _rows * ldu), ldu,
                     _gRe.AsSpan(kb), _gIm.AsSpan(kb), _nk, _nd, kc, _rows, false);
             }
         }

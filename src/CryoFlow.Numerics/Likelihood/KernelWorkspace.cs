@@ -17,14 +17,21 @@ public sealed class KernelWorkspace : IDisposable
     /// <summary>Points per k-panel: the cross-term rows U are built and consumed one panel at a time.</summary>
     internal const int PanelK = ComplexGemm.BlockK;
 
+    /// <summary>
+    /// Row stride of a U panel of <paramref name="kc"/> points: kc plus 16 floats, so that
+    /// consecutive rows (2 KB apart for a full panel) do not all map to the same few L1 sets when
+    /// the gradient GEMM walks down a column strip of U.
+    /// </summary>
+    internal static int PanelStride(int kc) => kc + 16;
+
     private readonly List<float[]> _floats = [];
     private readonly List<double[]> _doubles = [];
     private readonly int[] _cachedKx, _cachedKy, _activeRows;
     private readonly float[] _cachedShiftX, _cachedShiftY;
     private readonly float[] _phaseRe, _phaseIm, _tables, _conjImageRe, _conjImageIm, _ctfPower, _slicePower;
-    private readonly float[] _crossRowsRe, _crossRowsIm, _crossRe, _crossIm, _sliceTerm, _responsibility;
+    private readonly float[] _crossRowsRe, _crossRowsIm, _crossRe, _sliceTerm, _responsibility;
     private readonly float[] _inPlaneResponsibility, _ctfPowerPanel, _gemmScratch;
-    private readonly double[] _imageNorm, _logPosterior;
+    private readonly double[] _imageNorm, _logPosterior, _inPlanePosterior;
     private int _cachedPoints = -1, _cachedShifts = -1, _cachedBox = -1;
     private bool _disposed;
 
@@ -50,10 +57,9 @@ public sealed class KernelWorkspace : IDisposable
         _conjImageIm = F(checked(np * nk));
         _ctfPower = F(checked(np * nk));
         _slicePower = F(checked(nd * nk));
-        _crossRowsRe = F(checked(rows * panel));
-        _crossRowsIm = F(checked(rows * panel));
+        _crossRowsRe = F(checked(rows * PanelStride(panel)));
+        _crossRowsIm = F(checked(rows * PanelStride(panel)));
         _crossRe = F(checked(rows * nd));
-        _crossIm = F(checked(rows * nd));
         _sliceTerm = F(checked(np * nd));
         _responsibility = F(checked(rows * nd));
         _inPlaneResponsibility = F(checked(np * nd));
@@ -61,6 +67,7 @@ public sealed class KernelWorkspace : IDisposable
         _gemmScratch = F(Math.Max(ComplexGemm.ScratchLength(nd, nk), RealGemm.ScratchLength(nd, nk)));
         _imageNorm = D(np);
         _logPosterior = D(checked(rows * nd));
+        _inPlanePosterior = D(checked(np * nd));
     }
 
     /// <summary>The largest sizes this workspace serves.</summary>
@@ -87,21 +94,19 @@ public sealed class KernelWorkspace : IDisposable
     internal Span<float> CtfPower => _ctfPower;
     /// <summary>[N_d · N_k] |S[d,k]|².</summary>
     internal Span<float> SlicePower => _slicePower;
-    /// <summary>[N_p N_t · panel] Re U[(p,t),k] = conj(Φ[t,k] A[p,k]) m_k C[p,k] for one k-panel, active row a at a·panel.</summary>
+    /// <summary>[N_p N_t · panel] Re U[(p,t),k] = conj(Φ[t,k] A[p,k]) m_k C[p,k] for one k-panel, active row a at a·<see cref="PanelStride"/>(panel).</summary>
     internal Span<float> CrossRowsRe => _crossRowsRe;
     /// <summary>[N_p N_t · panel] Im U for one k-panel.</summary>
     internal Span<float> CrossRowsIm => _crossRowsIm;
-    /// <summary>[N_p N_t · N_d] Re X[(p,t),d] = Σ_k U[(p,t),k] S[d,k].</summary>
+    /// <summary>[N_p N_t · N_d] Re X[(p,t),d] = Re Σ_k U[(p,t),k] S[d,k].</summary>
     internal Span<float> CrossRe => _crossRe;
-    /// <summary>[N_p N_t · N_d] Im X (computed by the GEMM, not used).</summary>
-    internal Span<float> CrossIm => _crossIm;
     /// <summary>[N_p · N_d] Q[p,d] = Σ_k m_k C[p,k]² |S[d,k]|².</summary>
     internal Span<float> SliceTerm => _sliceTerm;
     /// <summary>[N_p N_t] the (p,t) rows U is built for: all of them for the cross term, those with non-negligible γ for the gradient.</summary>
     internal Span<int> ActiveRows => _activeRows;
     /// <summary>[active rows · N_d] γ[(p,t),d] as float for the active rows, the gradient GEMM's left operand.</summary>
     internal Span<float> Responsibility => _responsibility;
-    /// <summary>[N_p · N_d] Σ_t γ[(p,t),d] as float.</summary>
+    /// <summary>[N_p · N_d] Σ_t γ[(p,t),d] as float (flushed below the gradient floor).</summary>
     internal Span<float> InPlaneResponsibility => _inPlaneResponsibility;
     /// <summary>[N_d · panel] Σ_p (Σ_t γ) m_k C[p,k]² for one k-panel.</summary>
     internal Span<float> CtfPowerPanel => _ctfPowerPanel;
@@ -111,6 +116,8 @@ public sealed class KernelWorkspace : IDisposable
     internal Span<double> ImageNorm => _imageNorm;
     /// <summary>[N_p N_t · N_d] log posterior, then γ, in double.</summary>
     internal Span<double> LogPosterior => _logPosterior;
+    /// <summary>[N_p · N_d] Σ_t γ[(p,t),d] in double.</summary>
+    internal Span<double> InPlanePosterior => _inPlanePosterior;
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 

@@ -19,6 +19,9 @@ namespace CryoFlow.Numerics.Likelihood;
 /// ll = −(‖A_p‖²_m + Q[p,d] − 2 Re X[(p,t),d]) / (2σ²) with
 /// ‖A_p‖²_m = Σ_k m_k |A[p,k]|² (double), Q = (m C²) · |S|²ᵀ (one real GEMM, N_p x N_d), and
 /// X = U · Sᵀ (one complex GEMM, N_p N_t x N_d over N_k) where U[(p,t),k] = conj(Φ[t,k] A[p,k]) m_k C[p,k].
+/// Only Re X enters anything (ll, γ, the expected error; the gradient uses U itself), so the
+/// kernel computes just Re X = Re U · Re Sᵀ − Im U · Im Sᵀ with
+/// <see cref="ComplexGemm.MultiplyABtRealPart"/>: half the flops of the full complex product.
 /// The gradient G[d,k] = ∂LL/∂Re S + i ∂LL/∂Im S = (m_k/σ²) Σ_{p,t} γ C (ΦA − CS)
 /// = (1/σ²) (conj(Y[d,k]) − S[d,k] R[d,k]) with Y = γᵀ · U (real x complex GEMM) and
 /// R = (Σ_t γ)ᵀ · (m C²) (real GEMM); note m_k C Φ A = conj(U).
@@ -81,25 +84,27 @@ public static class MarginalLikelihoodKernel
         var q = ws.SliceTerm.Slice(0, np * nd);
         RealGemm.MultiplyABt(ws.CtfPower.Slice(0, np * nk), nk, slicePower, nk, q, nd, np, nd, nk, false, ws.GemmScratch, !simd);
 
-        // X[(p,t),d] = Σ_k U[(p,t),k] S[d,k], panel by panel
+        // Re X[(p,t),d] = Re Σ_k U[(p,t),k] S[d,k], panel by panel
         var xRe = ws.CrossRe.Slice(0, rows * nd);
-        var xIm = ws.CrossIm.Slice(0, rows * nd);
-        if (nk == 0) { xRe.Clear(); xIm.Clear(); }
+        if (nk == 0) xRe.Clear();
         var allRows = ws.ActiveRows.Slice(0, rows);
         for (int i = 0; i < rows; i++) allRows[i] = i;
         for (int kb = 0; kb < nk; kb += KernelWorkspace.PanelK)
         {
             int kc = Math.Min(KernelWorkspace.PanelK, nk - kb);
-            BuildCrossRows(ws, allRows, nk, nt, kb, kc, simd);
-            ComplexGemm.MultiplyABt(
-                ws.CrossRowsRe.Slice(0, rows * kc), ws.CrossRowsIm.Slice(0, rows * kc), kc,
+            int ldu = KernelWorkspace.PanelStride(kc);
+            BuildCrossRows(ws, allRows, nk, nt, kb, kc, ldu, simd);
+            ComplexGemm.MultiplyABtRealPart(
+                ws.CrossRowsRe.Slice(0, rows * ldu), ws.CrossRowsIm.Slice(0, rows * ldu), ldu,
                 input.SliceRe.Slice(kb), input.SliceIm.Slice(kb), nk,
-                xRe, xIm, nd, rows, nd, kc, kb > 0, ws.GemmScratch, !simd);
+                xRe, nd, rows, nd, kc, kb > 0, ws.GemmScratch, !simd);
         }
 
-        // Per-pose log posterior in double, its maximum and log-sum-exp.
+        // Per-pose log posterior in double and its maximum; then γ = exp(L − max) / Z. Row by row
+        // ((p,t) fixed, N_d long) so each row is touched while it sits in L1.
         var post = ws.LogPosterior.Slice(0, rows * nd);
         var imageNorm = ws.ImageNorm.Slice(0, np);
+        ReadOnlySpan<double> lwD = input.LogWeightDirection, lwP = input.LogWeightInPlane, lwT = input.LogWeightShift;
         double inv2s = 0.5 / input.Sigma2;
         double max = double.NegativeInfinity;
         int best = -1;
@@ -109,65 +114,63 @@ public static class MarginalLikelihoodKernel
             for (int t = 0; t < nt; t++)
             {
                 int i = p * nt + t;
-                double rowBase = input.LogWeightInPlane[p] + input.LogWeightShift[t] - imageNorm[p] * inv2s;
-                var xRow = xRe.Slice(i * nd, nd);
                 var lRow = post.Slice(i * nd, nd);
-                for (int d = 0; d < nd; d++)
-                {
-                    double v = rowBase + input.LogWeightDirection[d] - ((double)qRow[d] - 2.0 * xRow[d]) * inv2s;
-                    lRow[d] = v;
-                    if (v > max) { max = v; best = i * nd + d; }
-                }
+                LogPosteriorRow(lwP[p] + lwT[t] - imageNorm[p] * inv2s, lwD, qRow, xRe.Slice(i * nd, nd), lRow, inv2s);
+                int rowBest = TensorPrimitives.IndexOfMax(lRow);
+                if (lRow[rowBest] > max) { max = lRow[rowBest]; best = i * nd + rowBest; }
             }
         }
         if (best < 0 || double.IsNegativeInfinity(max))
             return NoPoses(output, poses);
 
-        TensorPrimitives.Add(post, -max, post);
-        TensorPrimitives.Exp(post, post);
-        double z = TensorPrimitives.Sum(post);
+        double z = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            var lRow = post.Slice(i * nd, nd);
+            TensorPrimitives.Add(lRow, -max, lRow);
+            TensorPrimitives.Exp(lRow, lRow);
+            z += TensorPrimitives.Sum(lRow);
+        }
         double ll = max + Math.Log(z);
-        TensorPrimitives.Multiply(post, 1.0 / z, post);
+        double invZ = 1.0 / z;
 
-        // Marginals, expected squared error (and γ as float for the gradient GEMMs).
+        // Normalise; marginals; Γ_p[p,d] = Σ_t γ; γ as float for the gradient GEMMs. The expected
+        // squared error Σ γ (‖A_p‖² + Q[p,d] − 2 Re X) is assembled from the same sums.
         var margD = output.PosteriorDirection;
         var margP = output.PosteriorInPlane;
         var margT = output.PosteriorShift;
         margD.Clear(); margP.Clear(); margT.Clear();
+        var gammaP = ws.InPlanePosterior.Slice(0, np * nd);
+        gammaP.Clear();
         var gammaF = ws.Responsibility.Slice(0, rows * nd);
         var active = ws.ActiveRows.Slice(0, rows);
         int activeCount = 0;
-        double expectedError = 0;
+        double expectedError = 0, crossTerm = 0;
         for (int p = 0; p < np; p++)
         {
-            var qRow = q.Slice(p * nd, nd);
+            var gp = gammaP.Slice(p * nd, nd);
             double sumP = 0;
             for (int t = 0; t < nt; t++)
             {
                 int i = p * nt + t;
                 var gRow = post.Slice(i * nd, nd);
-                var xRow = xRe.Slice(i * nd, nd);
-                double sumT = 0, err = 0, rowMax = 0;
-                for (int d = 0; d < nd; d++)
-                {
-                    double g = gRow[d];
-                    sumT += g;
-                    rowMax = Math.Max(rowMax, g);
-                    err += g * Math.Max(0.0, imageNorm[p] + qRow[d] - 2.0 * xRow[d]);
-                    if (!margD.IsEmpty) margD[d] += g;
-                }
-                expectedError += err;
+                TensorPrimitives.Multiply(gRow, invZ, gRow);
+                double sumT = TensorPrimitives.Sum(gRow);
                 sumP += sumT;
                 if (!margT.IsEmpty) margT[t] += sumT;
-                if (gradient && rowMax >= GradientFloor)
+                if (!margD.IsEmpty) TensorPrimitives.Add(margD, gRow, margD);
+                TensorPrimitives.Add(gp, gRow, gp);
+                crossTerm += WeightedSum(gRow, xRe.Slice(i * nd, nd));
+                if (gradient && TensorPrimitives.Max(gRow) >= GradientFloor)
                 {
-                    var fRow = gammaF.Slice(activeCount * nd, nd);
-                    for (int d = 0; d < nd; d++) fRow[d] = gRow[d] < GradientFloor ? 0f : (float)gRow[d];
+                    ToFloatFlushed(gRow, gammaF.Slice(activeCount * nd, nd));
                     active[activeCount++] = i;
                 }
             }
             if (!margP.IsEmpty) margP[p] = sumP;
+            expectedError += imageNorm[p] * sumP + WeightedSum(gp, q.Slice(p * nd, nd));
         }
+        expectedError = Math.Max(0, expectedError - 2 * crossTerm);
 
         if (gradient)
             Gradient(input, ws, output, active.Slice(0, activeCount), nk, nd, np, nt, simd);
@@ -181,17 +184,28 @@ public static class MarginalLikelihoodKernel
         Evaluate(input, workspace, default);
 
     /// <summary>
-    /// Flops of one call counted as GEMM work (8 per complex multiply-add in X, 2 per real one in Q;
-    /// with the gradient 4 per real x complex one in Y and 2 per real one in R). The elementwise
-    /// work (phases, U, |S|², the per-pose log-sum-exp) is not counted.
+    /// Flops the GEMMs of one call execute: 4 per (row, direction, point) for Re X (two FMAs), 2 per
+    /// (in-plane angle, direction, point) for Q; with the gradient, 4 per (row, direction, point) for
+    /// Y (real x complex) and 2 per (in-plane angle, direction, point) for R, all rows taken as
+    /// active. Elementwise work (phases, U, |S|², the per-pose log-sum-exp) is not counted. The
+    /// full complex product X would count 8 per complex multiply-add
+    /// (<see cref="ComplexEquivalentFlops"/>).
     /// </summary>
     public static long GemmFlops(int points, int directions, int inPlaneAngles, int shifts, bool gradient)
     {
         long rows = (long)inPlaneAngles * shifts;
-        long f = 8 * rows * directions * points + 2L * inPlaneAngles * directions * points;
+        long f = 4 * rows * directions * points + 2L * inPlaneAngles * directions * points;
         if (gradient) f += 4 * rows * directions * points + 2L * inPlaneAngles * directions * points;
         return f;
     }
+
+    /// <summary>
+    /// <see cref="GemmFlops"/> with the cross term counted as the issue counts it, 8 flops per complex
+    /// multiply-add of the full product U · Sᵀ; the rate this gives is the rate of a kernel that
+    /// computed X in full.
+    /// </summary>
+    public static long ComplexEquivalentFlops(int points, int directions, int inPlaneAngles, int shifts, bool gradient) =>
+        GemmFlops(points, directions, inPlaneAngles, shifts, gradient) + 4L * inPlaneAngles * shifts * directions * points;
 
     // ------------------------------------------------------------------ steps
 
@@ -254,6 +268,31 @@ public static class MarginalLikelihoodKernel
         output.GradientRe.Clear();
         output.GradientIm.Clear();
         return new KernelResult(double.NegativeInfinity, PoseIndex.None, 0, 0, poses, 0);
+    }
+
+    /// <summary>l[d] = rowBase + lwD[d] − (Q[d] − 2 Re X[d]) / (2σ²), in double.</summary>
+    private static void LogPosteriorRow(double rowBase, ReadOnlySpan<double> lwD, ReadOnlySpan<float> q, ReadOnlySpan<float> x,
+        Span<double> l, double inv2s)
+    {
+        for (int d = 0; d < l.Length; d++)
+            l[d] = rowBase + lwD[d] - ((double)q[d] - 2.0 * x[d]) * inv2s;
+    }
+
+    /// <summary>Σ w[d] v[d] in double.</summary>
+    private static double WeightedSum(ReadOnlySpan<double> w, ReadOnlySpan<float> v)
+    {
+        double s = 0;
+        for (int d = 0; d < w.Length; d++) s += w[d] * v[d];
+        return s;
+    }
+
+    /// <summary>
+    /// γ to float with entries below <see cref="GradientFloor"/> set to zero (as floats many would be
+    /// subnormal, which slows FMAs by an order of magnitude on some CPUs).
+    /// </summary>
+    private static void ToFloatFlushed(ReadOnlySpan<double> g, Span<float> f)
+    {
+        for (int d = 0; d < g.Length; d++) f[d] = g[d] >= GradientFloor ? (float)g[d] : 0f;
     }
 
     /// <summary>conj(A) m C, m C² and ‖A_p‖²_m (double) per in-plane angle.</summary>
@@ -328,9 +367,9 @@ public static class MarginalLikelihoodKernel
 
     /// <summary>
     /// U[a, q] = conj(Φ[t, kb+q]) · conj(A) m C[p, kb+q] for q in [0, kc), where row a of the panel
-    /// (stride kc) is pose row rows[a] = p·N_t + t.
+    /// (stride ldu) is pose row rows[a] = p·N_t + t.
     /// </summary>
-    private static void BuildCrossRows(KernelWorkspace ws, ReadOnlySpan<int> rows, int nk, int nt, int kb, int kc, bool simd)
+    private static void BuildCrossRows(KernelWorkspace ws, ReadOnlySpan<int> rows, int nk, int nt, int kb, int kc, int ldu, bool simd)
     {
         var uRe = ws.CrossRowsRe;
         var uIm = ws.CrossRowsIm;
@@ -341,8 +380,8 @@ public static class MarginalLikelihoodKernel
             var bi = ws.ConjImageIm.Slice(p * nk + kb, kc);
             var fr = ws.PhaseRe.Slice(t * nk + kb, kc);
             var fi = ws.PhaseIm.Slice(t * nk + kb, kc);
-            var ur = uRe.Slice(a * kc, kc);
-            var ui = uIm.Slice(a * kc, kc);
+            var ur = uRe.Slice(a * ldu, kc);
+            var ui = uIm.Slice(a * ldu, kc);
             int q = 0;
             if (simd)
             {
@@ -379,18 +418,14 @@ public static class MarginalLikelihoodKernel
         float invS2 = (float)(1.0 / input.Sigma2);
         var gammaF = ws.Responsibility.Slice(0, rows * nd);
         var gammaP = ws.InPlaneResponsibility.Slice(0, np * nd);
-        gammaP.Clear();
-        for (int a = 0; a < rows; a++)
-        {
-            var gp = gammaP.Slice(active[a] / nt * nd, nd);
-            TensorPrimitives.Add(gp, gammaF.Slice(a * nd, nd), gp);
-        }
+        ToFloatFlushed(ws.InPlanePosterior.Slice(0, np * nd), gammaP);
         for (int kb = 0; kb < nk; kb += KernelWorkspace.PanelK)
         {
             int kc = Math.Min(KernelWorkspace.PanelK, nk - kb);
-            BuildCrossRows(ws, active, nk, nt, kb, kc, simd);
+            int ldu = KernelWorkspace.PanelStride(kc);
+            BuildCrossRows(ws, active, nk, nt, kb, kc, ldu, simd);
             // Y[d, kb..] = Σ_(p,t) γ[(p,t),d] U[(p,t), ..]  into the gradient arrays
-            ComplexGemm.MultiplyRealAtB(gammaF, nd, ws.CrossRowsRe.Slice(0, rows * kc), ws.CrossRowsIm.Slice(0, rows * kc), kc,
+            ComplexGemm.MultiplyRealAtB(gammaF, nd, ws.CrossRowsRe.Slice(0, rows * ldu), ws.CrossRowsIm.Slice(0, rows * ldu), ldu,
                 output.GradientRe.Slice(kb), output.GradientIm.Slice(kb), nk, nd, kc, rows, false, !simd);
             // R[d, q] = Σ_p (Σ_t γ)[p,d] m C²[p, kb+q]
             var r = ws.CtfPowerPanel.Slice(0, nd * kc);
