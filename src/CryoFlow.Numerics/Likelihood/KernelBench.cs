@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CryoFlow.Numerics.Likelihood;
 
@@ -24,20 +27,25 @@ namespace CryoFlow.Numerics.Likelihood;
 /// </param>
 /// <param name="LikelihoodCpuParticlesPerSecond">the same for the likelihood-only path</param>
 /// <param name="CpuShare">process CPU time / (wall time x threads) over the kernel passes; below 1 means the cores were shared</param>
+/// <param name="FmaPeakGflops">
+/// measured FP32 peak of the same threads: 12 independent Vector256 FMA chains per thread, 16 flops
+/// per FMA (0 where FMA is unavailable). The ceiling the GEMM figures should be compared with.
+/// </param>
 /// <param name="Simd">whether the Vector256/FMA paths ran</param>
 public sealed record KernelBenchResult(
     int Threads, int Particles, int Points, int Directions, int InPlaneAngles, int Shifts,
     double GradientParticlesPerSecond, double GradientGflops, double GradientEquivalentGflops,
     double LikelihoodParticlesPerSecond, double LikelihoodGflops, double LikelihoodEquivalentGflops,
     double CrossGemmGflops, double ComplexGemmGflops, double GradientGemmGflops,
-    double GradientCpuParticlesPerSecond, double LikelihoodCpuParticlesPerSecond, double CpuShare, bool Simd)
+    double GradientCpuParticlesPerSecond, double LikelihoodCpuParticlesPerSecond, double CpuShare, double FmaPeakGflops, bool Simd)
 {
     public override string ToString() =>
         $"threads {Threads}, N_k {Points}, N_d {Directions} x N_p {InPlaneAngles} x N_t {Shifts}, SIMD {Simd}: " +
         $"gradient path {GradientParticlesPerSecond:F1} particles/s ({GradientGflops:F1} GFLOP/s executed, {GradientEquivalentGflops:F1} complex-equivalent), " +
         $"likelihood-only {LikelihoodParticlesPerSecond:F1} particles/s ({LikelihoodGflops:F1} executed, {LikelihoodEquivalentGflops:F1} equivalent), " +
         $"GEMMs alone: cross (real part) {CrossGemmGflops:F1}, full complex {ComplexGemmGflops:F1}, gradient {GradientGemmGflops:F1} GFLOP/s; " +
-        $"per CPU-second of each thread: gradient path {GradientCpuParticlesPerSecond:F1}, likelihood-only {LikelihoodCpuParticlesPerSecond:F1} particles/s (CPU share {CpuShare:P0})";
+        $"per CPU-second of each thread: gradient path {GradientCpuParticlesPerSecond:F1}, likelihood-only {LikelihoodCpuParticlesPerSecond:F1} particles/s (CPU share {CpuShare:P0}); " +
+        $"measured FMA peak {FmaPeakGflops:F1} GFLOP/s";
 }
 
 /// <summary>
@@ -106,11 +114,21 @@ public static class KernelBench
             double ggGflops = Rate(4.0 * rows * Directions * nk, gg);
             log($"  gradient GEMM alone ({Directions} x {nk} over {rows}, real x complex): {ggGflops:F1} GFLOP/s, {gg / total * threads * 1e3:F2} ms per particle per thread");
 
+            double peak = 0;
+            if (KernelGuard.SimdAvailable)
+            {
+                const long iterations = 50_000_000;
+                RunThreads(threads, _ => FmaChains(1000));
+                double fma = Best(threads, _ => FmaChains(iterations)).Wall;
+                peak = 12.0 * 16 * iterations * threads / fma * 1e-9;
+                log($"  FMA peak probe (12 independent Vector256 FMA chains per thread): {peak:F1} GFLOP/s");
+            }
+
             return new KernelBenchResult(threads, total, nk, Directions, InPlaneAngles, Shifts,
                 total / grad, Rate(gradFlops, grad), Rate(gradEq, grad),
                 total / like, Rate(likeFlops, like), Rate(likeEq, like),
                 crossGflops, complexGflops, ggGflops,
-                total / gradCpu * threads, total / likeCpu * threads, (gradCpu + likeCpu) / ((grad + like) * threads), KernelGuard.SimdAvailable);
+                total / gradCpu * threads, total / likeCpu * threads, (gradCpu + likeCpu) / ((grad + like) * threads), peak, KernelGuard.SimdAvailable);
         }
         finally
         {
@@ -134,6 +152,24 @@ public static class KernelBench
             cpu = Math.Min(cpu, (process.TotalProcessorTime - cpu0).TotalSeconds);
         }
         return (wall, cpu);
+    }
+
+    /// <summary>12 independent FMA dependency chains: enough to cover 4-cycle latency on 2-3 FMA pipes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float FmaChains(long iterations)
+    {
+        var a = Vector256.Create(0.999f);
+        var b = Vector256.Create(1e-3f);
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector256<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Fma.MultiplyAdd(c0, a, b); c1 = Fma.MultiplyAdd(c1, a, b); c2 = Fma.MultiplyAdd(c2, a, b);
+            c3 = Fma.MultiplyAdd(c3, a, b); c4 = Fma.MultiplyAdd(c4, a, b); c5 = Fma.MultiplyAdd(c5, a, b);
+            c6 = Fma.MultiplyAdd(c6, a, b); c7 = Fma.MultiplyAdd(c7, a, b); c8 = Fma.MultiplyAdd(c8, a, b);
+            c9 = Fma.MultiplyAdd(c9, a, b); c10 = Fma.MultiplyAdd(c10, a, b); c11 = Fma.MultiplyAdd(c11, a, b);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
 
     private static void RunThreads(int threads, Action<int> body)
