@@ -33,7 +33,9 @@ namespace CryoFlow.Numerics.Likelihood;
 /// </para>
 /// <para>
 /// U is built and consumed one k-panel (<see cref="ComplexGemm.BlockK"/> points) at a time, so it
-/// never exists whole; the gradient pass rebuilds it (6 flops per entry against 4 N_d in the GEMM).
+/// never exists whole; the gradient pass rebuilds it (6 flops per entry against 4 N_d in the GEMM),
+/// and only for the (p,t) rows whose posterior reaches <see cref="GradientFloor"/> somewhere, so
+/// a concentrated posterior makes the gradient GEMMs proportionally cheaper.
 /// Stateless and thread-safe; all scratch is in the <see cref="KernelWorkspace"/> (one per thread);
 /// no allocation.
 /// </para>
