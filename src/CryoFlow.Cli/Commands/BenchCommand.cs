@@ -1,5 +1,7 @@
 using System.CommandLine;
 using CryoFlow.Cli.Bench;
+using CryoFlow.Numerics.Fourier;
+using CryoFlow.Numerics.Likelihood;
 
 namespace CryoFlow.Cli.Commands;
 
@@ -10,7 +12,55 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Measure CryoFlow's speed and memory (figures for BENCHMARKS.md).");
         bench.Subcommands.Add(CreateIo(io));
+        bench.Subcommands.Add(CreateKernel(io));
+        bench.Subcommands.Add(CreateFft(io));
         return bench;
+    }
+
+    private static Command CreateKernel(ConsoleIo io)
+    {
+        var threads = new Option<int>("--threads") { Description = "Worker threads (one particle each).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var particles = new Option<int>("--particles") { Description = "Particles per repetition.", DefaultValueFactory = _ => 80 };
+        var command = new Command("kernel", $"The likelihood kernel at D = {KernelBench.BoxSize}, r* = {KernelBench.Radius} px, {KernelBench.Directions} directions x {KernelBench.InPlaneAngles} in-plane angles x {KernelBench.Shifts} shifts: particles/s, GFLOP/s and the share of the measured FP32 peak.")
+        {
+            threads, particles,
+        };
+        command.SetAction(pr =>
+        {
+            var result = KernelBench.Run(pr.GetValue(threads), pr.GetValue(particles), line => io.Error.WriteLine(line));
+            io.Out.WriteLine(result.ToString());
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateFft(ConsoleIo io)
+    {
+        var box = new Option<int>("--box") { Description = "Volume edge.", DefaultValueFactory = _ => 128 };
+        var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5 };
+        var command = new Command("fft", "One forward + inverse 3D FFT of a box^3 volume, for each available backend (best of --repeats).") { box, repeats };
+        command.SetAction(pr =>
+        {
+            int d = pr.GetValue(box);
+            foreach (var backend in new[] { FftBackends.Managed, FftBackends.Fftw }.OfType<IFftBackend>())
+            {
+                var plan = backend.Plan3D(d);
+                var real = new float[plan.RealLength];
+                var half = new float[plan.ComplexLength];
+                for (int i = 0; i < real.Length; i++) real[i] = (i * 7919 % 1000) / 1000f;
+                double best = double.MaxValue;
+                for (int r = 0; r <= pr.GetValue(repeats); r++)
+                {
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    plan.Forward(real, half);
+                    plan.Inverse(half, real);
+                    if (r > 0) best = Math.Min(best, sw.Elapsed.TotalMilliseconds); // the first pass warms up
+                }
+                io.Out.WriteLine(FormattableString.Invariant($"{backend.Name,-8} {d}^3 forward + inverse: {best:F1} ms"));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command CreateIo(ConsoleIo io)
