@@ -11,7 +11,7 @@ namespace CryoFlow.Formats.Particles;
 /// <see cref="CryoFlowDataException"/> that names the metadata file, the particle's row and
 /// rlnImageName, and carries the stack's own error as the inner exception.
 /// </summary>
-public sealed class ParticleImageReader : IDisposable
+public sealed class ParticleImageReader : IParticleImageSource, IDisposable
 {
     private readonly ParticleTable _table;
     private readonly ILogger _log;
