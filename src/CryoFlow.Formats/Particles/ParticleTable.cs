@@ -78,6 +78,18 @@ public sealed class ParticleTable
     }
 
     /// <summary>
+    /// The particles at <paramref name="indices"/>, in that order, over the same source document: writing
+    /// it back gives those particles' original rows (e.g. RUN/rejected.star).
+    /// </summary>
+    public ParticleTable Subset(IReadOnlyList<int> indices)
+    {
+        var particles = new Particle[indices.Count];
+        for (int i = 0; i < particles.Length; i++) particles[i] = _particles[indices[i]];
+        var stacks = particles.Select(p => p.Image.StackPath).Distinct(StringComparer.Ordinal).ToArray();
+        return new ParticleTable(particles, _groups, stacks, Source, ParticleBlock, OpticsBlock, Stacks, HasCtf, HasPoses);
+    }
+
+    /// <summary>
     /// This table with <paramref name="imageSize"/> as the box size of every optics group that has
     /// none (RELION 3.0 files do not record it; the stack does). Written back as rlnImageSize.
     /// </summary>

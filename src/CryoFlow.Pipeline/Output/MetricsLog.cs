@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CryoFlow.Pipeline.Output;
+
+/// <summary>One line of RUN/metrics.jsonl: how an iteration went.</summary>
+public sealed record IterationMetrics
+{
+    public required long Iteration { get; init; }
+    /// <summary>Seconds since the run (or the first run of a resumed one) started.</summary>
+    public required double WallSeconds { get; init; }
+    /// <summary>1/Å.</summary>
+    public required double MaxFrequency { get; init; }
+    /// <summary>Å, 1 / MaxFrequency.</summary>
+    public double Resolution => 1 / MaxFrequency;
+    public required double Lipschitz { get; init; }
+    public required double StepSize { get; init; }
+    /// <summary>Minibatch objective: mean negative log-likelihood per image plus the prior term.</summary>
+    public required double Objective { get; init; }
+    public double? TestNll { get; init; }
+    public double? TestRremse { get; init; }
+    /// <summary>Fraction of the full quadrature evaluated this iteration (1 for exhaustive), overall and per factor.</summary>
+    public required double QuadratureFraction { get; init; }
+    public double? DirectionFraction { get; init; }
+    public double? InPlaneFraction { get; init; }
+    public double? ShiftFraction { get; init; }
+    public required double ParticlesPerSecond { get; init; }
+    /// <summary>Bytes, the process's resident set.</summary>
+    public required long ResidentBytes { get; init; }
+    public int Rejected { get; init; }
+}
+
+/// <summary>Appends <see cref="IterationMetrics"/> to RUN/metrics.jsonl, one JSON object per line, flushed each time.</summary>
+public sealed class MetricsLog : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private readonly StreamWriter _writer;
+
+    public MetricsLog(string path)
+    {
+        _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { NewLine = "\n" };
+    }
+
+    public void Append(IterationMetrics metrics)
+    {
+        _writer.WriteLine(JsonSerializer.Serialize(metrics, Json));
+        _writer.Flush();
+    }
+
+    /// <summary>Reads a metrics file back (for reports and tests).</summary>
+    public static IReadOnlyList<IterationMetrics> Read(string path) =>
+        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<IterationMetrics>(l, Json)!).ToArray();
+
+    public void Dispose() => _writer.Dispose();
+}
