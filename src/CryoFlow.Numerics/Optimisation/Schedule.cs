@@ -73,7 +73,7 @@ public abstract record Schedule
     /// <summary>The same value at every iteration.</summary>
     public sealed record Constant : Schedule
     {
-        public Constant(double value) => Value = ScheduleCheck.Finite(value, "value");
+        public Constant(double value) => Value = SettingCheck.Finite(value, "value");
 
         public double Value { get; }
 
@@ -99,15 +99,15 @@ public abstract record Schedule
         public Piecewise(IEnumerable<Breakpoint> points, ScheduleInterpolation interpolation = ScheduleInterpolation.Step)
         {
             Points = [.. points];
-            if (Points.Length == 0) throw new InvalidScheduleException("points", "needs at least one breakpoint");
+            if (Points.Length == 0) throw new InvalidSettingException("points", "needs at least one breakpoint");
             for (int i = 0; i < Points.Length; i++)
             {
-                ScheduleCheck.AtLeast(Points[i].At, 0, $"points[{i}].at");
-                ScheduleCheck.Finite(Points[i].Value, $"points[{i}].value");
+                SettingCheck.AtLeast(Points[i].At, 0, $"points[{i}].at");
+                SettingCheck.Finite(Points[i].Value, $"points[{i}].value");
                 if (i > 0 && Points[i].At <= Points[i - 1].At)
-                    throw new InvalidScheduleException($"points[{i}].at", $"breakpoints must be strictly increasing (found {Points[i].At} after {Points[i - 1].At})");
+                    throw new InvalidSettingException($"points[{i}].at", $"breakpoints must be strictly increasing (found {Points[i].At} after {Points[i - 1].At})");
             }
-            if (!Enum.IsDefined(interpolation)) throw new InvalidScheduleException("interpolation", $"unknown interpolation {interpolation}");
+            if (!Enum.IsDefined(interpolation)) throw new InvalidSettingException("interpolation", $"unknown interpolation {interpolation}");
             Interpolation = interpolation;
         }
 
@@ -164,12 +164,12 @@ public abstract record Schedule
     {
         public Exponential(double initial, double factor, int every = 1, bool stepped = false, int offset = 0, double? floor = null)
         {
-            Initial = ScheduleCheck.Finite(initial, "initial");
-            Factor = ScheduleCheck.Positive(factor, "factor");
-            Every = ScheduleCheck.AtLeast(every, 1, "every");
+            Initial = SettingCheck.Finite(initial, "initial");
+            Factor = SettingCheck.Positive(factor, "factor");
+            Every = SettingCheck.AtLeast(every, 1, "every");
             Stepped = stepped;
-            Offset = ScheduleCheck.AtLeast(offset, 0, "offset");
-            Floor = floor is double f ? ScheduleCheck.Finite(f, "floor") : null;
+            Offset = SettingCheck.AtLeast(offset, 0, "offset");
+            Floor = floor is double f ? SettingCheck.Finite(f, "floor") : null;
         }
 
         public double Initial { get; }
@@ -209,11 +209,11 @@ public abstract record Schedule
     {
         public Power(double initial, double exponent, double scale, int offset = 0, double? floor = null)
         {
-            Initial = ScheduleCheck.Finite(initial, "initial");
-            Exponent = ScheduleCheck.Finite(exponent, "exponent");
-            Scale = ScheduleCheck.Positive(scale, "scale");
-            Offset = ScheduleCheck.AtLeast(offset, 0, "offset");
-            Floor = floor is double f ? ScheduleCheck.Finite(f, "floor") : null;
+            Initial = SettingCheck.Finite(initial, "initial");
+            Exponent = SettingCheck.Finite(exponent, "exponent");
+            Scale = SettingCheck.Positive(scale, "scale");
+            Offset = SettingCheck.AtLeast(offset, 0, "offset");
+            Floor = floor is double f ? SettingCheck.Finite(f, "floor") : null;
         }
 
         public double Initial { get; }
@@ -251,11 +251,11 @@ public abstract record Schedule
     {
         public Staircase(double start, double step, int every, int offset = 0, double? limit = null)
         {
-            Start = ScheduleCheck.Finite(start, "start");
-            Step = ScheduleCheck.Finite(step, "step");
-            Every = ScheduleCheck.AtLeast(every, 1, "every");
-            Offset = ScheduleCheck.AtLeast(offset, 0, "offset");
-            Limit = limit is double l ? ScheduleCheck.Finite(l, "limit") : null;
+            Start = SettingCheck.Finite(start, "start");
+            Step = SettingCheck.Finite(step, "step");
+            Every = SettingCheck.AtLeast(every, 1, "every");
+            Offset = SettingCheck.AtLeast(offset, 0, "offset");
+            Limit = limit is double l ? SettingCheck.Finite(l, "limit") : null;
         }
 
         public double Start { get; }
@@ -295,13 +295,13 @@ public abstract record Schedule
         public Phases(IEnumerable<Phase> items)
         {
             Items = [.. items];
-            if (Items.Length == 0) throw new InvalidScheduleException("phases", "needs at least one phase");
+            if (Items.Length == 0) throw new InvalidSettingException("phases", "needs at least one phase");
             for (int i = 0; i < Items.Length; i++)
             {
-                if (Items[i].Schedule is null) throw new InvalidScheduleException($"phases[{i}].schedule", "is missing");
-                if (i == 0 && Items[0].From != 0) throw new InvalidScheduleException("phases[0].from", $"the first phase must start at 0 (found {Items[0].From})");
+                if (Items[i].Schedule is null) throw new InvalidSettingException($"phases[{i}].schedule", "is missing");
+                if (i == 0 && Items[0].From != 0) throw new InvalidSettingException("phases[0].from", $"the first phase must start at 0 (found {Items[0].From})");
                 if (i > 0 && Items[i].From <= Items[i - 1].From)
-                    throw new InvalidScheduleException($"phases[{i}].from", $"phases must start at strictly increasing iterations (found {Items[i].From} after {Items[i - 1].From})");
+                    throw new InvalidSettingException($"phases[{i}].from", $"phases must start at strictly increasing iterations (found {Items[i].From} after {Items[i - 1].From})");
             }
         }
 
@@ -346,7 +346,7 @@ public abstract record Schedule
     /// <summary>The largest of several schedules at each iteration (e.g. a decay with a floor).</summary>
     public sealed record Max : Schedule
     {
-        public Max(IEnumerable<Schedule> items) => Items = ScheduleCheck.NonEmpty(items);
+        public Max(IEnumerable<Schedule> items) => Items = SettingCheck.NonEmpty(items);
 
         public ImmutableArray<Schedule> Items { get; }
 
@@ -359,7 +359,7 @@ public abstract record Schedule
 
         public bool Equals(Max? other) => other is not null && Items.AsSpan().SequenceEqual(other.Items.AsSpan());
 
-        public override int GetHashCode() => ScheduleCheck.Hash(Items);
+        public override int GetHashCode() => SettingCheck.Hash(Items);
 
         public override void WriteTo(Utf8JsonWriter writer) => ScheduleJson.WriteItems(writer, "max", Items);
     }
@@ -367,7 +367,7 @@ public abstract record Schedule
     /// <summary>The smallest of several schedules at each iteration (e.g. a growth with a cap).</summary>
     public sealed record Min : Schedule
     {
-        public Min(IEnumerable<Schedule> items) => Items = ScheduleCheck.NonEmpty(items);
+        public Min(IEnumerable<Schedule> items) => Items = SettingCheck.NonEmpty(items);
 
         public ImmutableArray<Schedule> Items { get; }
 
@@ -380,7 +380,7 @@ public abstract record Schedule
 
         public bool Equals(Min? other) => other is not null && Items.AsSpan().SequenceEqual(other.Items.AsSpan());
 
-        public override int GetHashCode() => ScheduleCheck.Hash(Items);
+        public override int GetHashCode() => SettingCheck.Hash(Items);
 
         public override void WriteTo(Utf8JsonWriter writer) => ScheduleJson.WriteItems(writer, "min", Items);
     }
@@ -390,10 +390,10 @@ public abstract record Schedule
     {
         public Clamp(Schedule inner, double? lower = null, double? upper = null)
         {
-            Inner = inner ?? throw new InvalidScheduleException("inner", "is missing");
-            Lower = lower is double lo ? ScheduleCheck.Finite(lo, "lower") : null;
-            Upper = upper is double hi ? ScheduleCheck.Finite(hi, "upper") : null;
-            if (Lower > Upper) throw new InvalidScheduleException("upper", $"must be >= lower (found lower {Lower}, upper {Upper})");
+            Inner = inner ?? throw new InvalidSettingException("inner", "is missing");
+            Lower = lower is double lo ? SettingCheck.Finite(lo, "lower") : null;
+            Upper = upper is double hi ? SettingCheck.Finite(hi, "upper") : null;
+            if (Lower > Upper) throw new InvalidSettingException("upper", $"must be >= lower (found lower {Lower}, upper {Upper})");
         }
 
         public Schedule Inner { get; }
@@ -429,44 +429,3 @@ public readonly record struct Breakpoint(int At, double Value);
 /// <param name="Schedule">the schedule in force during the phase</param>
 /// <param name="Restart">whether <paramref name="Schedule"/> sees iterations counted from <paramref name="From"/></param>
 public readonly record struct Phase(int From, Schedule Schedule, bool Restart = false);
-
-/// <summary>
-/// A schedule (or optimiser option) value out of range. <see cref="Field"/> is the JSON member name (path below
-/// the schedule object, e.g. <c>points[2].at</c>) so that readers of configuration files can point at it.
-/// </summary>
-public sealed class InvalidScheduleException(string field, string problem) : ArgumentException($"{field}: {problem}")
-{
-    /// <summary>Member (relative JSON path) that holds the bad value.</summary>
-    public string Field { get; } = field;
-
-    /// <summary>What is wrong with it, without the field name.</summary>
-    public string Problem { get; } = problem;
-}
-
-internal static class ScheduleCheck
-{
-    public static double Finite(double v, string field) =>
-        double.IsFinite(v) ? v : throw new InvalidScheduleException(field, $"must be a finite number (found {v})");
-
-    public static double Positive(double v, string field) =>
-        double.IsFinite(v) && v > 0 ? v : throw new InvalidScheduleException(field, $"must be positive and finite (found {v})");
-
-    public static int AtLeast(int v, int min, string field) =>
-        v >= min ? v : throw new InvalidScheduleException(field, $"must be at least {min} (found {v})");
-
-    public static ImmutableArray<Schedule> NonEmpty(IEnumerable<Schedule> items)
-    {
-        ImmutableArray<Schedule> a = [.. items];
-        if (a.Length == 0) throw new InvalidScheduleException("items", "needs at least one schedule");
-        for (int i = 0; i < a.Length; i++)
-            if (a[i] is null) throw new InvalidScheduleException($"items[{i}]", "is missing");
-        return a;
-    }
-
-    public static int Hash(ImmutableArray<Schedule> items)
-    {
-        var hash = new HashCode();
-        foreach (var s in items) hash.Add(s);
-        return hash.ToHashCode();
-    }
-}

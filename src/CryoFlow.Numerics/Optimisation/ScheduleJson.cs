@@ -96,7 +96,7 @@ internal static class ScheduleJson
         {
             return construct();
         }
-        catch (InvalidScheduleException e)
+        catch (InvalidSettingException e)
         {
             throw Error(path + "." + e.Field, e.Problem);
         }

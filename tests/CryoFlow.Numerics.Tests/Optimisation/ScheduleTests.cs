@@ -219,10 +219,10 @@ public class ScheduleTests
     [Fact]
     public void ConstructorsRejectOutOfRangeValuesNamingTheMember()
     {
-        var e = Assert.Throws<InvalidScheduleException>(() => new Schedule.Staircase(0, 1, every: 0));
+        var e = Assert.Throws<InvalidSettingException>(() => new Schedule.Staircase(0, 1, every: 0));
         Assert.Equal("every", e.Field);
-        Assert.Equal("value", Assert.Throws<InvalidScheduleException>(() => new Schedule.Constant(double.NaN)).Field);
-        Assert.Equal("points[1].at", Assert.Throws<InvalidScheduleException>(() => new Schedule.Piecewise([new(3, 1), new(2, 1)])).Field);
+        Assert.Equal("value", Assert.Throws<InvalidSettingException>(() => new Schedule.Constant(double.NaN)).Field);
+        Assert.Equal("points[1].at", Assert.Throws<InvalidSettingException>(() => new Schedule.Piecewise([new(3, 1), new(2, 1)])).Field);
     }
 
     private sealed record Holder(Schedule Rate, Schedule? Other = null);
