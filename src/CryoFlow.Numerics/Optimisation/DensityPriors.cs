@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Text.Json.Serialization;
 
 namespace CryoFlow.Numerics.Optimisation;
 
@@ -76,7 +77,8 @@ public sealed class ExponentialPrior : IDensityPrior
     }
 }
 
-/// <summary>Which quadratic form a <see cref="CarPrior"/> uses.</summary>
+/// <summary>Which quadratic form a <see cref="CarPrior"/> uses (JSON: <c>"conditionalResidual"</c>, <c>"markovField"</c>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CarForm>))]
 public enum CarForm
 {
     /// <summary>

@@ -57,6 +57,24 @@ public readonly record struct StepReport(int Iteration, double Lipschitz, double
 /// Implementations hold per-run state (memory, velocity, L) and scratch, so one instance serves one run and is not
 /// thread-safe.
 /// </summary>
+/// <example>
+/// One iteration of the pipeline, after the minibatch's gradient has been aggregated:
+/// <code>
+/// var prior = priorOptions.Create(D, trainingSetSize, modelScale);        // once
+/// var optimiser = optimiserOptions.Create(D * D * D, batchCount);          // once (SAGD by default)
+/// ...
+/// double fPrior = prior.ValueAndGradient(volume, priorGradient);          // -log p(V) / N_train
+/// var report = optimiser.Step(new OptimiserContext
+/// {
+///     Iteration = tau, Batch = batchId, Volume = volume,
+///     DataGradient = meanNllGradient, PriorGradient = priorGradient,
+///     Objective = meanNll + fPrior,                                        // optional
+///     ObjectiveAt = v => MinibatchMeanNll(v) + prior.Value(v),            // same IS samples; null: no line search
+///     MaxFrequencyChanged = wStarChanged,
+/// });
+/// // volume now holds the new density, clamped at the lower bound; report.Lipschitz, report.StepScale for telemetry.
+/// </code>
+/// </example>
 public interface IOptimiser
 {
     /// <summary>Length of the parameter vector (D^3 for a real-space density).</summary>
