@@ -104,6 +104,41 @@ public class DensityPriorTests
         Assert.Equal(0, prior.Value(new float[v.Length]));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(6)]
+    [InlineData(9)]
+    public void CarValueEqualsTheBruteForceSumOverEachVoxelsTwentySixNeighbours(int d)
+    {
+        var v = RandomVolume(d, seed: 10 + d, low: -1, high: 2);
+        double residuals = 0, markov = 0;
+        for (int z = 0; z < d; z++)
+            for (int y = 0; y < d; y++)
+                for (int x = 0; x < d; x++)
+                {
+                    double neighbours = 0;
+                    for (int dz = -1; dz <= 1; dz++)
+                        for (int dy = -1; dy <= 1; dy++)
+                            for (int dx = -1; dx <= 1; dx++)
+                            {
+                                int zz = z + dz, yy = y + dy, xx = x + dx;
+                                if ((dx, dy, dz) == (0, 0, 0) || zz < 0 || yy < 0 || xx < 0 || zz >= d || yy >= d || xx >= d) continue;
+                                neighbours += v[(zz * d + yy) * d + xx];
+                            }
+                    double self = v[(z * d + y) * d + x];
+                    double r = self - neighbours / 26;
+                    residuals += r * r;
+                    markov += self * r;
+                }
+        const double tau = 0.7;
+        double expected = residuals / (2 * tau * tau * TrainingSetSize), expectedMarkov = markov / (2 * tau * tau * TrainingSetSize);
+        // The prior forms residuals in single precision: agreement to float rounding.
+        Assert.Equal(expected, new CarPrior(d, tau, TrainingSetSize).Value(v), 1e-6 * expected);
+        Assert.Equal(expectedMarkov, new CarPrior(d, tau, TrainingSetSize, CarForm.MarkovField).Value(v), 1e-6 * Math.Abs(expectedMarkov));
+    }
+
     [Fact]
     public void CarNeighbourMeanTreatsOutsideTheBoxAsZero()
     {
