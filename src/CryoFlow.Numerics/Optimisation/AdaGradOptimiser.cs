@@ -1,0 +1,54 @@
+using System.Numerics.Tensors;
+
+namespace CryoFlow.Numerics.Optimisation;
+
+/// <summary>
+/// AdaGrad: per-voxel step sizes from the accumulated squared gradients, G += g^2, V -= eta g / (sqrt(G) + delta),
+/// then the projection. The learning rate eta is in density units (the normalised step is about eta per voxel), so
+/// it needs no Lipschitz estimate and no line search.
+/// </summary>
+public sealed class AdaGradOptimiser : IOptimiser
+{
+    private readonly float[] _squares;
+    private readonly float[] _gradient;
+    private readonly float[] _scratch;
+    private readonly Schedule _learningRate;
+    private readonly float _delta;
+
+    public AdaGradOptimiser(int length, AdaGradOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        OptimiserOptions.Validated(options);
+        _learningRate = options.LearningRate;
+        _delta = (float)options.Delta;
+        LowerBound = options.LowerBound;
+        _squares = new float[length];
+        _gradient = new float[length];
+        _scratch = new float[length];
+    }
+
+    public int Length => _squares.Length;
+
+    public double? LowerBound { get; }
+
+    /// <summary>G, the accumulated squared gradients (for checkpoints).</summary>
+    public Span<float> SquaredGradientSum => _squares;
+
+    public void ResetMemory() => Array.Clear(_squares);
+
+    public StepReport Step(in OptimiserContext context)
+    {
+        OptimiserChecks.Validate(context, Length);
+        Span<float> g = _gradient, s = _scratch, x = context.Volume;
+        if (context.PriorGradient.IsEmpty) context.DataGradient.CopyTo(g);
+        else TensorPrimitives.Add(context.DataGradient, context.PriorGradient, g);
+        double eta = _learningRate.At(context.Iteration);
+        TensorPrimitives.MultiplyAdd(g, g, _squares, _squares);
+        TensorPrimitives.Sqrt(_squares, s);
+        TensorPrimitives.Add(s, _delta, s);
+        TensorPrimitives.Divide(g, s, s);
+        TensorPrimitives.MultiplyAdd(s, (float)-eta, x, x);
+        Positivity.Project(x, LowerBound);
+        return new StepReport(context.Iteration, double.NaN, eta, eta, false, 0);
+    }
+}

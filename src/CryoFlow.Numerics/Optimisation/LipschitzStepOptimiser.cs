@@ -1,0 +1,77 @@
+using System.Numerics.Tensors;
+
+namespace CryoFlow.Numerics.Optimisation;
+
+/// <summary>
+/// The common frame of the optimisers whose step size is eps/L: checks the context, forms the full minibatch
+/// gradient g_k + prior gradient, brings L up to date (<see cref="LipschitzEstimate"/>, searched on that full
+/// gradient), lets the subclass move the density, then applies the positivity projection.
+/// </summary>
+public abstract class LipschitzStepOptimiser : IOptimiser
+{
+    private readonly float[] _gradient;
+    private readonly float[] _scratch;
+
+    private protected LipschitzStepOptimiser(int length, Schedule stepScale, LineSearchOptions lineSearch, double? lowerBound)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        StepScale = stepScale ?? throw new ArgumentNullException(nameof(stepScale));
+        Lipschitz = new LipschitzEstimate(lineSearch);
+        LowerBound = lowerBound;
+        _gradient = new float[length];
+        _scratch = new float[length];
+    }
+
+    public int Length => _gradient.Length;
+
+    /// <summary>L and its search state (read for telemetry, set when resuming).</summary>
+    public LipschitzEstimate Lipschitz { get; }
+
+    /// <summary>eps(tau).</summary>
+    public Schedule StepScale { get; }
+
+    /// <summary>Positivity bound applied after every step; null for none.</summary>
+    public double? LowerBound { get; }
+
+    public StepReport Step(in OptimiserContext context)
+    {
+        OptimiserChecks.Validate(context, Length);
+        CheckBatch(context.Batch);
+        Span<float> full = _gradient;
+        if (context.PriorGradient.IsEmpty) context.DataGradient.CopyTo(full);
+        else TensorPrimitives.Add(context.DataGradient, context.PriorGradient, full);
+
+        var (searched, search) = Lipschitz.Update(context.Iteration, context.MaxFrequencyChanged, context.Volume, context.Objective,
+            full, context.ObjectiveAt, _scratch, LowerBound);
+        double eps = StepScale.At(context.Iteration);
+        double stepSize = eps / Lipschitz.Value;
+        Move(context, full, stepSize, _scratch);
+        Positivity.Project(context.Volume, LowerBound);
+        return new StepReport(context.Iteration, Lipschitz.Value, eps, stepSize, searched, search.Evaluations);
+    }
+
+    /// <summary>Moves <see cref="OptimiserContext.Volume"/>; the projection follows.</summary>
+    /// <param name="gradient">g_k + prior gradient at the current volume</param>
+    /// <param name="stepSize">eps / L</param>
+    /// <param name="scratch">free scratch of <see cref="Length"/> floats</param>
+    private protected abstract void Move(in OptimiserContext context, ReadOnlySpan<float> gradient, double stepSize, Span<float> scratch);
+
+    public abstract void ResetMemory();
+
+    /// <summary>Refuses a batch id the optimiser cannot hold, before anything changes.</summary>
+    private protected virtual void CheckBatch(int batch)
+    {
+    }
+}
+
+internal static class OptimiserChecks
+{
+    public static void Validate(in OptimiserContext c, int length)
+    {
+        if (c.Iteration < 0) throw new ArgumentOutOfRangeException(nameof(c), c.Iteration, "iteration must be >= 0");
+        if (c.Volume.Length != length) throw new ArgumentException($"volume has {c.Volume.Length} elements, the optimiser {length}", nameof(c));
+        if (c.DataGradient.Length != length) throw new ArgumentException($"data gradient has {c.DataGradient.Length} elements, the optimiser {length}", nameof(c));
+        if (!c.PriorGradient.IsEmpty && c.PriorGradient.Length != length)
+            throw new ArgumentException($"prior gradient has {c.PriorGradient.Length} elements, the optimiser {length}", nameof(c));
+    }
+}

@@ -1,0 +1,179 @@
+using CryoFlow.Numerics.Optimisation;
+
+namespace CryoFlow.Numerics.Tests.Optimisation;
+
+public class SagdOptimiserTests
+{
+    // No objective is offered, so L stays at its initial value: L = 2 and eps = 0.5 give a step of 0.25.
+    private static SagdOptions Fixed(double? lowerBound = 0, Schedule? window = null) => new()
+    {
+        StepScale = new Schedule.Constant(0.5),
+        LineSearch = new LineSearchOptions { InitialLipschitz = 2 },
+        LowerBound = lowerBound,
+        ForgettingWindow = window,
+    };
+
+    private static StepReport Step(IOptimiser o, int tau, int batch, float[] v, float[] g, float[]? prior = null) =>
+        o.Step(new OptimiserContext { Iteration = tau, Batch = batch, Volume = v, DataGradient = g, PriorGradient = prior });
+
+    private static float[] Expected(float[] v, double step, Func<int, double> direction) =>
+        [.. v.Select((x, i) => (float)(x - step * direction(i)))];
+
+    [Fact]
+    public void StepsAlongTheMeanOfTheLatestGradientOfEveryBatchSeenPlusThePriorGradient()
+    {
+        var o = new SagdOptimiser(3, 3, Fixed());
+        float[] v = [10, 10, 10], prior = [0.1f, 0.2f, 0.3f];
+        float[] g0 = [1, 2, 3], g1 = [-1, 0, 5], g0b = [4, 4, 4];
+
+        var expected = Expected(v, 0.25, i => g0[i] + prior[i]);
+        var report = Step(o, 0, 0, v, g0, prior);
+        Assert.Equal(expected, v);
+        Assert.Equal(0.25, report.StepSize);
+
+        expected = Expected(v, 0.25, i => (g0[i] + g1[i]) / 2.0 + prior[i]);
+        Step(o, 1, 1, v, g1, prior);
+        Assert.Equal(expected, v, new Tolerance(1e-6f));
+
+        // Batch 0 again: its old gradient leaves the average, the new one enters; the count of batches stays 2.
+        expected = Expected(v, 0.25, i => (g0b[i] + g1[i]) / 2.0 + prior[i]);
+        Step(o, 2, 0, v, g0b, prior);
+        Assert.Equal(expected, v, new Tolerance(1e-6f));
+        Assert.Equal(2, o.TotalWeight);
+        Assert.Equal([3, 4, 9], o.History.Sum.ToArray());
+    }
+
+    [Fact]
+    public void TheForgettingFactorScalesOlderGradientsBeforeTheNewOneIsAdded()
+    {
+        // W = 2: mu = 1/2 at every step.
+        var o = new SagdOptimiser(2, 3, Fixed(window: new Schedule.Constant(2)));
+        Assert.Equal(0.5, o.ForgettingFactor(0));
+        float[] v = [10, 10], g0 = [1, 2], g1 = [4, -2], g0b = [3, 3];
+
+        var expected = Expected(v, 0.25, i => g0[i]);
+        Step(o, 0, 0, v, g0);
+        Assert.Equal(expected, v, new Tolerance(1e-6f));
+
+        expected = Expected(v, 0.25, i => (0.5 * g0[i] + g1[i]) / 1.5);
+        Step(o, 1, 1, v, g1);
+        Assert.Equal(expected, v, new Tolerance(1e-6f));
+
+        // Replacing batch 0 removes 0.5 g0, halves what is left (g1 -> 0.5 g1), then adds g0b with weight 1.
+        expected = Expected(v, 0.25, i => (g0b[i] + 0.5 * g1[i]) / 1.5);
+        Step(o, 2, 0, v, g0b);
+        Assert.Equal(expected, v, new Tolerance(1e-6f));
+        Assert.Equal([1, 0.5, 0], o.History.Weights.ToArray());
+    }
+
+    [Fact]
+    public void WithoutAForgettingWindowTheFactorIsOne() =>
+        Assert.Equal(1, new SagdOptimiser(1, 1, Fixed()).ForgettingFactor(1000));
+
+    [Fact]
+    public void TheReferenceForgettingFactorIsOneMinusOneOverOnePlusATenthOfTau()
+    {
+        var o = new SagdOptimiser(1, 1, SagdOptions.Reference);
+        foreach (int tau in new[] { 0, 1, 10, 100, 5000 })
+            Assert.Equal(1 - 1 / (1 + 0.1 * tau), o.ForgettingFactor(tau), 12);
+    }
+
+    [Fact]
+    public void TheDensityIsClampedAtTheLowerBoundAfterTheStep()
+    {
+        float[] v = [0.1f, 5], g = [4, -4];
+        Step(new SagdOptimiser(2, 1, Fixed()), 0, 0, v, g);
+        Assert.Equal([0, 6], v);
+        float[] free = [0.1f, 5];
+        Step(new SagdOptimiser(2, 1, Fixed(lowerBound: null)), 0, 0, free, g);
+        Assert.Equal([-0.9f, 6], free);
+        float[] raised = [0.1f, 5];
+        Step(new SagdOptimiser(2, 1, Fixed(lowerBound: 0.5)), 0, 0, raised, g);
+        Assert.Equal([0.5f, 6], raised);
+    }
+
+    [Fact]
+    public void EveryStepReadsAndWritesTheCurrentBatchThroughTheHistoryInterface()
+    {
+        var history = new RecordingHistory(new InMemoryGradientHistory(4, 2));
+        var o = new SagdOptimiser(2, 4, Fixed(), history);
+        float[] v = [10, 10];
+        Step(o, 0, 2, v, [1, 1]);
+        Step(o, 1, 3, v, [1, 1]);
+        Step(o, 2, 2, v, [2, 2]);
+        Assert.Equal(["read 2 (none)", "write 2", "read 3 (none)", "write 3", "read 2", "write 2"], history.Log);
+    }
+
+    [Fact]
+    public void ResetMemoryForgetsEveryBatch()
+    {
+        var o = new SagdOptimiser(2, 2, Fixed());
+        float[] v = [10, 10];
+        Step(o, 0, 0, v, [1, 1]);
+        Step(o, 1, 1, v, [3, 3]);
+        o.ResetMemory();
+        Assert.Equal(0, o.TotalWeight);
+        Assert.False(o.History.Contains(0));
+        var expected = Expected(v, 0.25, _ => 5);
+        Step(o, 2, 1, v, [5, 5]);
+        Assert.Equal(expected, v);
+    }
+
+    [Fact]
+    public void ABadBatchIdIsRefusedBeforeAnythingChanges()
+    {
+        var o = new SagdOptimiser(2, 2, Fixed());
+        float[] v = [1, 1];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Step(o, 0, 2, v, [1, 1]));
+        Assert.Equal([1, 1], v);
+        Assert.Null(o.Lipschitz.LastUpdate);
+    }
+
+    [Fact]
+    public void MismatchedLengthsAreRefused()
+    {
+        var o = new SagdOptimiser(2, 2, Fixed());
+        Assert.Throws<ArgumentException>(() => Step(o, 0, 0, [1, 1, 1], [1, 1, 1]));
+        Assert.Throws<ArgumentException>(() => Step(o, 0, 0, [1, 1], [1]));
+        Assert.Throws<ArgumentException>(() => Step(o, 0, 0, [1, 1], [1, 1], [1]));
+        Assert.Throws<ArgumentException>(() => new SagdOptimiser(2, 2, Fixed(), new InMemoryGradientHistory(2, 3)));
+        Assert.Throws<ArgumentException>(() => new SagdOptimiser(2, 2, Fixed(), new InMemoryGradientHistory(3, 2)));
+    }
+
+    [Fact]
+    public void AWindowBelowOneIsAnError()
+    {
+        var o = new SagdOptimiser(1, 1, Fixed(window: new Schedule.Constant(0.5)));
+        Assert.Throws<InvalidOperationException>(() => Step(o, 0, 0, [1], [1]));
+    }
+
+    private sealed class Tolerance(float eps) : IEqualityComparer<float>
+    {
+        public bool Equals(float a, float b) => Math.Abs(a - b) <= eps * Math.Max(1, Math.Abs(a));
+        public int GetHashCode(float x) => 0;
+    }
+
+    private sealed class RecordingHistory(IGradientHistory inner) : IGradientHistory
+    {
+        public List<string> Log { get; } = [];
+        public int BatchCount => inner.BatchCount;
+        public int Length => inner.Length;
+        public Span<float> Sum => inner.Sum;
+        public Span<double> Weights => inner.Weights;
+        public bool Contains(int batch) => inner.Contains(batch);
+        public void Clear() => inner.Clear();
+
+        public bool TryRead(int batch, Span<float> destination)
+        {
+            bool found = inner.TryRead(batch, destination);
+            Log.Add(found ? $"read {batch}" : $"read {batch} (none)");
+            return found;
+        }
+
+        public void Write(int batch, ReadOnlySpan<float> gradient)
+        {
+            Log.Add($"write {batch}");
+            inner.Write(batch, gradient);
+        }
+    }
+}
