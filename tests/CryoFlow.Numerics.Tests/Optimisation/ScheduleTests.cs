@@ -135,6 +135,38 @@ public class ScheduleTests
         Assert.Equal([0, 1, 2.5, 2.5], new[] { 0, 1, 3, 9 }.Select(new Schedule.Min([grow, new Schedule.Constant(2.5)]).At));
     }
 
+    [Theory]
+    // T = max(1, 2^(750 / max(1, it - 50))); REFERENCE 4.3 tabulates 2^15 at 100, 32 at 200, 4.4 at 400, 2 at 800, 1.41 at 1550, 1.19 at 3050
+    [InlineData(100, 32768.0, 1e-9)]
+    [InlineData(200, 32.0, 1e-12)]
+    [InlineData(400, 4.4, 0.05)]
+    [InlineData(800, 2.0, 1e-12)]
+    [InlineData(1550, 1.41, 0.01)]
+    [InlineData(3050, 1.19, 0.01)]
+    public void AnnealingGivesTheReferenceTemperatureTable(int it, double expected, double tolerance)
+    {
+        var t = new Schedule.Annealing(2, 750, offset: 50, floor: 1);
+        Assert.InRange(t.At(it), expected * (1 - tolerance), expected * (1 + tolerance));
+        Assert.Equal(Math.Max(1, Math.Pow(2, 750.0 / Math.Max(1, it - 50))), t.At(it));
+    }
+
+    [Fact]
+    public void AnnealingHoldsItsFirstValueUntilTheSecondStepThenFallsTowardsOne()
+    {
+        // the paper's max(1.25, 2^(10 / floor(tau/50))): flat at 2^10 while floor(tau/50) <= 1
+        var paper = new Schedule.Annealing(2, 10, every: 50, floor: 1.25);
+        Assert.Equal([1024, 1024, 1024, 32, Math.Pow(2, 10.0 / 7), 1.25], new[] { 0, 50, 99, 100, 370, 100000 }.Select(paper.At));
+        var rising = new Schedule.Annealing(0.5, 4);
+        Assert.Equal([0.0625, 0.0625, 0.25, Math.Pow(0.5, 0.004)], new[] { 0, 1, 2, 1000 }.Select(rising.At));
+    }
+
+    [Fact]
+    public void AnnealingRefusesAnOverflowingFirstValue()
+    {
+        Assert.Equal("scale", Assert.Throws<InvalidSettingException>(() => new Schedule.Annealing(10, 1000)).Field);
+        Assert.Equal("base", Assert.Throws<InvalidSettingException>(() => new Schedule.Annealing(-2, 10)).Field);
+    }
+
     [Fact]
     public void NegativeIterationsAreRefused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => PaperSchedules.StepScale.At(-1));
@@ -153,6 +185,11 @@ public class ScheduleTests
         new Schedule.Min([PaperSchedules.MaxFrequency, new Schedule.Constant(0.03)]),
         new Schedule.Clamp(new Schedule.Exponential(1, 1.01), upper: 4),
         new Schedule.Clamp(new Schedule.Exponential(1, 0.99), lower: 0.5),
+        new Schedule.Annealing(2, 750, offset: 50, floor: 1),
+        new Schedule.Annealing(0.5, 3, every: 20),
+        new Schedule.Staircase(1, -0.1, 3, offset: 2, limit: 0.2),
+        new Schedule.Exponential(-2, 1.5, every: 100),
+        new Schedule.Power(2, -0.5, 100, floor: 3),
     ];
 
     [Theory]
@@ -177,6 +214,10 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void WholeNumbersMayBeSpelledAsDecimalsOrWithExponents() =>
+        Assert.Equal(PaperSchedules.MaxFrequency, Schedule.Parse("""{"type":"staircase","start":0.02,"step":0.005,"every":1.5e2,"offset":0.0,"limit":0.11}"""));
+
+    [Fact]
     public void ABareNumberReadsAsAConstant() => Assert.Equal(new Schedule.Constant(20), Schedule.Parse("20"));
 
     [Theory]
@@ -188,6 +229,9 @@ public class ScheduleTests
     [InlineData("""{"type":"constant","value":1,"value":2}""", "$.value", "given twice")]
     [InlineData("""{"type":"staircase","start":0.02,"step":0.005,"every":0}""", "$.every", "at least 1")]
     [InlineData("""{"type":"staircase","start":0.02,"step":0.005,"every":1.5}""", "$.every", "whole number")]
+    [InlineData("""{"type":"staircase","start":0.02,"step":0.005,"every":150,"max":0.1}""", "$.max", "(its members: type, start, step, every, offset, limit)")]
+    [InlineData("""{"type":"annealing","base":0,"scale":1}""", "$.base", "positive")]
+    [InlineData("""{"type":"annealing","base":2}""", "$.scale", "is required")]
     [InlineData("""{"type":"exponential","initial":1,"factor":-0.5}""", "$.factor", "positive")]
     [InlineData("""{"type":"power","initial":1,"exponent":1,"scale":0}""", "$.scale", "positive")]
     [InlineData("""{"type":"piecewise","points":[]}""", "$.points", "at least one")]
