@@ -1,3 +1,5 @@
+using CryoFlow.Numerics.Optimisation;
+
 namespace CryoFlow.Pipeline.Configuration;
 
 /// <summary>The stochastic optimiser of the density (DESIGN 5).</summary>
@@ -25,8 +27,8 @@ public sealed record OptimiserOptions : IConfigSection
     /// <summary>DESIGN 5: sagd.</summary>
     public OptimiserKind Kind { get; init; } = OptimiserKind.Sagd;
 
-    /// <summary>eps(tau) = max(1/16, 2^(1 - floor(tau/150))) (DESIGN 5, TPAMI). The reference code: 1/min(16, 2^stage) (REFERENCE 5.2).</summary>
-    public ScheduleSpec StepScale { get; init; } = new ExponentialSchedule(2, 0.5, 150, Min: 1.0 / 16);
+    /// <summary>eps(tau) = max(1/16, 2^(1 - floor(tau/150))) (DESIGN 5, TPAMI; <see cref="PaperSchedules.StepScale"/>). The reference code: 1/min(16, 2^stage) (REFERENCE 5.2).</summary>
+    public Schedule StepScale { get; init; } = PaperSchedules.StepScale;
 
     /// <summary>Lipschitz estimate L by line search.</summary>
     public LineSearchOptions LineSearch { get; init; } = new();
@@ -45,7 +47,7 @@ public sealed record OptimiserOptions : IConfigSection
 
     void IConfigSection.Validate(ConfigChecks check)
     {
-        check.Schedule(nameof(StepScale), StepScale, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(StepScale), StepScale, 0, double.PositiveInfinity, lowOpen: true);
         check.Positive(nameof(ForgettingRate), ForgettingRate);
         check.InRange(nameof(Momentum), Momentum, 0, 1, highOpen: true);
     }

@@ -121,6 +121,24 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void SteppedExponentialHoldsItsInitialValueUntilTheOffset()
+    {
+        var s = new Schedule.Exponential(initial: 8, factor: 0.5, every: 10, stepped: true, offset: 100);
+        Assert.Equal([8, 8, 8, 4, 1], new[] { 0, 99, 109, 110, 130 }.Select(s.At));
+    }
+
+    [Fact]
+    public void PiecewiseSchedulesCompareByTheirPoints()
+    {
+        var a = new Schedule.Piecewise([new(0, 1.5), new(2, 1.25)]);
+        var b = new Schedule.Piecewise([new(0, 1.5), new(2, 1.25)]);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, new Schedule.Piecewise([new(0, 1.5), new(3, 1.25)]));
+        Assert.NotEqual(a, new Schedule.Piecewise([new(0, 1.5), new(2, 1.25)], ScheduleInterpolation.Linear));
+    }
+
+    [Fact]
     public void StaircaseWithANegativeStepStopsAtItsLimitFromAbove()
     {
         var s = new Schedule.Staircase(start: 1, step: -0.25, every: 2, offset: 1, limit: 0.4);
