@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace CryoFlow.Numerics.Optimisation;
 
@@ -28,7 +27,6 @@ public enum ScheduleInterpolation
 /// (one minibatch per iteration), but the reference code drives some schedules by the number of changes of w*
 /// (see <see cref="ReferenceSchedules"/>). Schedules are immutable and thread-safe.
 /// </remarks>
-[JsonConverter(typeof(ScheduleJsonConverter))]
 public abstract record Schedule
 {
     private protected Schedule() { }

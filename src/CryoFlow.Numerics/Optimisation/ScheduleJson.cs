@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace CryoFlow.Numerics.Optimisation;
 
@@ -200,32 +199,4 @@ internal static class ScheduleJson
             return _members.TryGetValue(name, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;
         }
     }
-}
-
-/// <summary>
-/// Lets <see cref="JsonSerializer"/> bind <see cref="Schedule"/> members of option records. The serializer sets
-/// <see cref="JsonException.Path"/> to the schedule's location (e.g. <c>$.optimiser.stepScale</c>) and the message
-/// names the member inside it (<c>invalid schedule member items[0].factor: is required</c>). Callers holding a
-/// <see cref="JsonElement"/> get the full path in one string from <see cref="Schedule.Parse(JsonElement, string)"/>.
-/// </summary>
-public sealed class ScheduleJsonConverter : JsonConverter<Schedule>
-{
-    public override Schedule Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        using var document = JsonDocument.ParseValue(ref reader);
-        try
-        {
-            return ScheduleJson.Read(document.RootElement, "$");
-        }
-        catch (JsonException e) when (e.Path is string p && e.Message.StartsWith(p + ": ", StringComparison.Ordinal))
-        {
-            // Leave Path unset: the serializer then fills in where the schedule sits in the document, and the
-            // message names the member inside the schedule.
-            string member = p.Length > 2 ? p[2..] : "";
-            string problem = e.Message[(p.Length + 2)..];
-            throw new JsonException(member.Length == 0 ? $"invalid schedule: {problem}" : $"invalid schedule member {member}: {problem}", e);
-        }
-    }
-
-    public override void Write(Utf8JsonWriter writer, Schedule value, JsonSerializerOptions options) => value.WriteTo(writer);
 }

@@ -399,7 +399,7 @@ public class ReconstructConfigTests
     [Fact]
     public void ResolvedJsonRoundTripsToAnEqualConfig()
     {
-        var c = ReconstructConfig.Load(ConfigsTests.Preset("quick.json"), ["optimiser.kind=adagrad", "data.pixelSize=1.34",
+        var c = ReconstructConfig.Load(ConfigsTests.Preset("quick.json"), ["optimiser.kind=adagrad", "optimiser.learningRate=0.05", "data.pixelSize=1.34",
             "quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[{\"at\":0,\"value\":2},{\"at\":3,\"value\":1}],\"interpolation\":\"linear\"}"]);
         using var dir = new TempDir();
         string written = dir.File("config.json");

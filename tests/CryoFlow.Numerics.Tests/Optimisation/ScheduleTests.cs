@@ -286,25 +286,4 @@ public class ScheduleTests
         Assert.Equal("value", Assert.Throws<InvalidSettingException>(() => new Schedule.Constant(double.NaN)).Field);
         Assert.Equal("points[1].at", Assert.Throws<InvalidSettingException>(() => new Schedule.Piecewise([new(3, 1), new(2, 1)])).Field);
     }
-
-    private sealed record Holder(Schedule Rate, Schedule? Other = null);
-
-    [Fact]
-    public void TheSerializerBindsSchedulesInOptionRecordsBothWays()
-    {
-        var holder = new Holder(PaperSchedules.StepScale, new Schedule.Constant(3));
-        string json = JsonSerializer.Serialize(holder);
-        var back = JsonSerializer.Deserialize<Holder>(json)!;
-        Assert.Equal(holder.Rate, back.Rate);
-        Assert.Equal(holder.Other, back.Other);
-        Assert.Equal(new Schedule.Constant(0.5), JsonSerializer.Deserialize<Holder>("""{"Rate":0.5}""")!.Rate);
-    }
-
-    [Fact]
-    public void TheSerializerReportsTheScheduleLocationAndTheMemberInside()
-    {
-        var e = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Holder>("""{"Rate":{"type":"max","items":[{"type":"exponential","initial":1}]}}"""));
-        Assert.Equal("$.Rate", e.Path);
-        Assert.Contains("items[0].factor", e.Message);
-    }
 }
