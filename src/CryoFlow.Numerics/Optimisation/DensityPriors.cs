@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Text.Json.Serialization;
 
 namespace CryoFlow.Numerics.Optimisation;
 
@@ -77,8 +76,7 @@ public sealed class ExponentialPrior : IDensityPrior
     }
 }
 
-/// <summary>Which quadratic form a <see cref="CarPrior"/> uses (JSON: <c>"conditionalResidual"</c>, <c>"markovField"</c>).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<CarForm>))]
+/// <summary>Which quadratic form a <see cref="CarPrior"/> uses.</summary>
 public enum CarForm
 {
     /// <summary>

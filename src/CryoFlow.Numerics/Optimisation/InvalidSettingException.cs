@@ -3,13 +3,13 @@ using System.Collections.Immutable;
 namespace CryoFlow.Numerics.Optimisation;
 
 /// <summary>
-/// A schedule or optimisation setting out of range. <see cref="Field"/> is the JSON member name (a path relative to
-/// the object being built, e.g. <c>points[2].at</c> or <c>lineSearch.growth</c>) so that readers of configuration
-/// files can point at it.
+/// A schedule or optimisation setting out of range. <see cref="Field"/> is the member name in camelCase (a path
+/// relative to the object being built, e.g. <c>points[2].at</c> or <c>lineSearch.growth</c>): for schedules it is the
+/// JSON member, so that <see cref="Schedule.Parse(System.Text.Json.JsonElement, string)"/> can point at it.
 /// </summary>
 public sealed class InvalidSettingException(string field, string problem) : ArgumentException($"{field}: {problem}")
 {
-    /// <summary>Member (relative JSON path) that holds the bad value.</summary>
+    /// <summary>Member (relative path) that holds the bad value.</summary>
     public string Field { get; } = field;
 
     /// <summary>What is wrong with it, without the field name.</summary>

@@ -18,8 +18,11 @@ public sealed record LineSearchOptions
     /// <summary>Factor applied to L at every iteration without a search, in (0, 1]; 1 keeps L (the reference code).</summary>
     public double DecayPerIteration { get; init; } = PaperSchedules.LipschitzDecayPerIteration;
 
-    /// <summary>Iterations between searches, as a schedule (rounded, at least 1).</summary>
-    public Schedule Interval { get; init; } = PaperSchedules.LineSearchInterval;
+    /// <summary>
+    /// Iterations between searches, as a schedule (rounded, at least 1); null: no cadence, L is searched only at the
+    /// first update and (with <see cref="OnMaxFrequencyChange"/>) when w* changes.
+    /// </summary>
+    public Schedule? Interval { get; init; } = PaperSchedules.LineSearchInterval;
 
     /// <summary>Whether a change of w* forces a search.</summary>
     public bool OnMaxFrequencyChange { get; init; } = true;
@@ -62,7 +65,6 @@ public sealed record LineSearchOptions
         SettingCheck.Positive(InitialLipschitz, "initialLipschitz");
         if (!(Growth > 1) || !double.IsFinite(Growth)) throw new InvalidSettingException("growth", $"must be a finite number > 1 (found {Growth})");
         if (!(DecayPerIteration > 0 && DecayPerIteration <= 1)) throw new InvalidSettingException("decayPerIteration", $"must be in (0, 1] (found {DecayPerIteration})");
-        SettingCheck.NotNull(Interval, "interval");
         SettingCheck.AtLeast(MaxEvaluations, 1, "maxEvaluations");
     }
 }
@@ -175,7 +177,8 @@ public sealed class LipschitzEstimate
     {
         if (LastSearch is not int last) return true;
         if (maxFrequencyChanged && _options.OnMaxFrequencyChange) return true;
-        int interval = Math.Max(1, (int)Math.Round(_options.Interval.At(iteration)));
+        if (_options.Interval is not Schedule schedule) return false;
+        int interval = Math.Max(1, (int)Math.Round(schedule.At(iteration)));
         return iteration - last >= interval;
     }
 

@@ -1,18 +1,10 @@
-using System.Text.Json.Serialization;
-
 namespace CryoFlow.Numerics.Optimisation;
 
 /// <summary>
-/// The choice of optimiser and its settings, bindable from JSON with a <c>"type"</c> discriminator
-/// (<c>sagd</c>, <c>sgd</c>, <c>momentum</c>, <c>nesterov</c>, <c>adagrad</c>). <see cref="Create"/> builds the
-/// optimiser for a parameter vector of a given length.
+/// The choice of optimiser and its settings, one plain record per kind. <see cref="Create"/> builds the optimiser
+/// for a parameter vector of a given length. Users do not write these: the reconstruction configuration
+/// (configs/*.json, <c>ReconstructConfig.Optimiser</c>) is the JSON and builds them.
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
-[JsonDerivedType(typeof(SagdOptions), "sagd")]
-[JsonDerivedType(typeof(SgdOptions), "sgd")]
-[JsonDerivedType(typeof(MomentumOptions), "momentum")]
-[JsonDerivedType(typeof(NesterovOptions), "nesterov")]
-[JsonDerivedType(typeof(AdaGradOptions), "adagrad")]
 public abstract record OptimiserOptions
 {
     private protected OptimiserOptions() { }
@@ -25,7 +17,7 @@ public abstract record OptimiserOptions
     /// <param name="history">SAGD's gradient store; null for an in-memory one; ignored by the others</param>
     public abstract IOptimiser Create(int length, int batchCount, IGradientHistory? history = null);
 
-    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad member (camelCase JSON name).</summary>
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad member (camelCase).</summary>
     public virtual void Validate()
     {
         if (LowerBound is double lb) SettingCheck.Finite(lb, "lowerBound");

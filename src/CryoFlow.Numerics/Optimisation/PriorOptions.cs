@@ -1,16 +1,10 @@
-using System.Text.Json.Serialization;
-
 namespace CryoFlow.Numerics.Optimisation;
 
 /// <summary>
-/// The choice of density prior, bindable from JSON with a <c>"type"</c> discriminator (<c>exponential</c>,
-/// <c>uniform</c>, <c>car</c>). Scales may be given explicitly or relative to the model scale (the voxel-value
-/// scale estimated from the data, REFERENCE 1.9), as the reference code does.
+/// The choice of density prior, one plain record per kind (exponential, uniform, CAR). Scales may be given
+/// explicitly or relative to the model scale (the voxel-value scale estimated from the data, REFERENCE 1.9), as
+/// the reference code does. The reconstruction configuration (<c>ReconstructConfig.Prior</c>) builds them.
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
-[JsonDerivedType(typeof(ExponentialPriorOptions), "exponential")]
-[JsonDerivedType(typeof(UniformPriorOptions), "uniform")]
-[JsonDerivedType(typeof(CarPriorOptions), "car")]
 public abstract record PriorOptions
 {
     private protected PriorOptions() { }
@@ -23,7 +17,7 @@ public abstract record PriorOptions
     /// <param name="modelScale">voxel-value scale, needed when a scale is given relative to it</param>
     public abstract IDensityPrior Create(int boxSize, long trainingSetSize, double? modelScale = null);
 
-    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad member (camelCase JSON name).</summary>
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad member (camelCase).</summary>
     public abstract void Validate();
 
     private protected static double RequireModelScale(double? modelScale, string field) =>

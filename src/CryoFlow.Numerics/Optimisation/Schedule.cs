@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace CryoFlow.Numerics.Optimisation;
 
@@ -20,13 +19,14 @@ public enum ScheduleInterpolation
 /// of shapes that compose (<see cref="Phases"/>, <see cref="Max"/>, <see cref="Min"/>, <see cref="Clamp"/>),
 /// each validated on construction and written to / read from JSON with a <c>"type"</c> discriminator
 /// (<see cref="Parse(JsonElement, string)"/>, <see cref="ToJson"/>). A bare JSON number reads as a constant.
+/// This is the one schedule type of the product: the optimisers take it and the reconstruction configuration
+/// (configs/*.json) holds it for every schedule-valued key.
 /// </summary>
 /// <remarks>
 /// The argument of <see cref="At"/> is whatever counter the caller chooses, 0-based: usually the iteration tau
 /// (one minibatch per iteration), but the reference code drives some schedules by the number of changes of w*
 /// (see <see cref="ReferenceSchedules"/>). Schedules are immutable and thread-safe.
 /// </remarks>
-[JsonConverter(typeof(ScheduleJsonConverter))]
 public abstract record Schedule
 {
     private protected Schedule() { }
@@ -39,6 +39,13 @@ public abstract record Schedule
     }
 
     private protected abstract double Evaluate(int iteration);
+
+    /// <summary>
+    /// Infimum and supremum of the values over all counters &gt;= 0, for range checks before a run. Exact for the
+    /// single shapes and their clamps; for <see cref="Phases"/>, <see cref="Max"/> and <see cref="Min"/> an interval
+    /// that holds every value, possibly wider (each part is bounded over all counters, not only where it is in force).
+    /// </summary>
+    public abstract ScheduleBounds Bounds();
 
     /// <summary>Writes this schedule as a JSON object with a <c>"type"</c> member.</summary>
     public abstract void WriteTo(Utf8JsonWriter writer);
@@ -78,6 +85,8 @@ public abstract record Schedule
         public double Value { get; }
 
         private protected override double Evaluate(int iteration) => Value;
+
+        public override ScheduleBounds Bounds() => ScheduleBounds.Exactly(Value);
 
         public override void WriteTo(Utf8JsonWriter writer)
         {
@@ -124,6 +133,14 @@ public abstract record Schedule
             if (i == p.Length || Interpolation == ScheduleInterpolation.Step) return p[i - 1].Value;
             double t = (double)(iteration - p[i - 1].At) / (p[i].At - p[i - 1].At);
             return p[i - 1].Value + t * (p[i].Value - p[i - 1].Value);
+        }
+
+        public override ScheduleBounds Bounds()
+        {
+            // both interpolations stay between the breakpoint values, which are all taken
+            double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+            foreach (var p in Points) (lo, hi) = (Math.Min(lo, p.Value), Math.Max(hi, p.Value));
+            return new(lo, hi);
         }
 
         public bool Equals(Piecewise? other) =>
@@ -187,6 +204,8 @@ public abstract record Schedule
             return Floor is double f ? Math.Max(f, v) : v;
         }
 
+        public override ScheduleBounds Bounds() => ScheduleBounds.PowersOf(Factor).Times(Initial).Clamp(Floor, null);
+
         public override void WriteTo(Utf8JsonWriter writer)
         {
             writer.WriteStartObject();
@@ -227,6 +246,18 @@ public abstract record Schedule
             int t = Math.Max(0, iteration - Offset);
             double v = Initial * Math.Pow(1 + t / Scale, -Exponent);
             return Floor is double f ? Math.Max(f, v) : v;
+        }
+
+        public override ScheduleBounds Bounds()
+        {
+            // (1 + t/scale)^(-exponent) starts at 1 and decays towards 0 (exponent > 0) or grows without bound (< 0)
+            var raw = Exponent switch
+            {
+                > 0 => new ScheduleBounds(0, 1, InfimumAttained: false),
+                < 0 => new ScheduleBounds(1, double.PositiveInfinity, SupremumAttained: false),
+                _ => ScheduleBounds.Exactly(1),
+            };
+            return raw.Times(Initial).Clamp(Floor, null);
         }
 
         public override void WriteTo(Utf8JsonWriter writer)
@@ -272,6 +303,17 @@ public abstract record Schedule
             return Step >= 0 ? Math.Min(l, v) : Math.Max(l, v);
         }
 
+        public override ScheduleBounds Bounds()
+        {
+            var raw = Step switch
+            {
+                > 0 => new ScheduleBounds(Start, double.PositiveInfinity, SupremumAttained: false),
+                < 0 => new ScheduleBounds(double.NegativeInfinity, Start, InfimumAttained: false),
+                _ => ScheduleBounds.Exactly(Start),
+            };
+            return Step >= 0 ? raw.Clamp(null, Limit) : raw.Clamp(Limit, null);
+        }
+
         public override void WriteTo(Utf8JsonWriter writer)
         {
             writer.WriteStartObject();
@@ -281,6 +323,64 @@ public abstract record Schedule
             writer.WriteNumber("every", Every);
             writer.WriteNumber("offset", Offset);
             if (Limit is double l) writer.WriteNumber("limit", l);
+            writer.WriteEndObject();
+        }
+    }
+
+    /// <summary>
+    /// Annealing towards 1: base^(scale / max(1, k)) with k = floor((tau - offset) / every) (k = 0 before
+    /// <see cref="Offset"/>), never below <see cref="Floor"/> when one is given. The exponent is scale while k &lt;= 1
+    /// and then falls as scale/k, so the value runs from base^scale towards 1 without reaching it. The reference
+    /// code's importance-sampling temperature max(1, 2^(750 / max(1, tau - 50))) (REFERENCE 4.3) is (base 2, scale
+    /// 750, offset 50, floor 1); the paper's max(1.25, 2^(10 / floor(tau/50))) is (base 2, scale 10, every 50, floor 1.25).
+    /// </summary>
+    public sealed record Annealing : Schedule
+    {
+        public Annealing(double @base, double scale, int every = 1, int offset = 0, double? floor = null)
+        {
+            Base = SettingCheck.Positive(@base, "base");
+            Scale = SettingCheck.Finite(scale, "scale");
+            if (!double.IsFinite(Math.Pow(Base, Math.Abs(Scale))))
+                throw new InvalidSettingException("scale", $"base^scale overflows (base {Base}, scale {Scale})");
+            Every = SettingCheck.AtLeast(every, 1, "every");
+            Offset = SettingCheck.AtLeast(offset, 0, "offset");
+            Floor = floor is double f ? SettingCheck.Finite(f, "floor") : null;
+        }
+
+        public double Base { get; }
+        public double Scale { get; }
+        public int Every { get; }
+        public int Offset { get; }
+        public double? Floor { get; }
+
+        private protected override double Evaluate(int iteration)
+        {
+            int k = Math.Max(0, iteration - Offset) / Every;
+            double v = Math.Pow(Base, Scale / Math.Max(1, k));
+            return Floor is double f ? Math.Max(f, v) : v;
+        }
+
+        public override ScheduleBounds Bounds()
+        {
+            double first = Math.Pow(Base, Scale);
+            var raw = first switch
+            {
+                > 1 => new ScheduleBounds(1, first, InfimumAttained: false),
+                < 1 => new ScheduleBounds(first, 1, SupremumAttained: false),
+                _ => ScheduleBounds.Exactly(1),
+            };
+            return raw.Clamp(Floor, null);
+        }
+
+        public override void WriteTo(Utf8JsonWriter writer)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "annealing");
+            writer.WriteNumber("base", Base);
+            writer.WriteNumber("scale", Scale);
+            writer.WriteNumber("every", Every);
+            writer.WriteNumber("offset", Offset);
+            if (Floor is double f) writer.WriteNumber("floor", f);
             writer.WriteEndObject();
         }
     }
@@ -314,6 +414,8 @@ public abstract record Schedule
             var phase = Items[i];
             return phase.Schedule.Evaluate(phase.Restart ? iteration - phase.From : iteration);
         }
+
+        public override ScheduleBounds Bounds() => ScheduleBounds.Hull(Items.Select(p => p.Schedule.Bounds()));
 
         public bool Equals(Phases? other) => other is not null && Items.AsSpan().SequenceEqual(other.Items.AsSpan());
 
@@ -357,6 +459,8 @@ public abstract record Schedule
             return v;
         }
 
+        public override ScheduleBounds Bounds() => ScheduleBounds.OfMax(Items.Select(s => s.Bounds()));
+
         public bool Equals(Max? other) => other is not null && Items.AsSpan().SequenceEqual(other.Items.AsSpan());
 
         public override int GetHashCode() => SettingCheck.Hash(Items);
@@ -377,6 +481,8 @@ public abstract record Schedule
             for (int i = 1; i < Items.Length; i++) v = Math.Min(v, Items[i].Evaluate(iteration));
             return v;
         }
+
+        public override ScheduleBounds Bounds() => ScheduleBounds.OfMin(Items.Select(s => s.Bounds()));
 
         public bool Equals(Min? other) => other is not null && Items.AsSpan().SequenceEqual(other.Items.AsSpan());
 
@@ -407,6 +513,8 @@ public abstract record Schedule
             if (Upper is double hi) v = Math.Min(hi, v);
             return v;
         }
+
+        public override ScheduleBounds Bounds() => Inner.Bounds().Clamp(Lower, Upper);
 
         public override void WriteTo(Utf8JsonWriter writer)
         {

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace CryoFlow.Numerics.Optimisation;
 
@@ -11,7 +10,7 @@ namespace CryoFlow.Numerics.Optimisation;
 /// </summary>
 internal static class ScheduleJson
 {
-    public static readonly ImmutableArray<string> TypeNames = ["constant", "piecewise", "exponential", "power", "staircase", "phases", "max", "min", "clamp"];
+    public static readonly ImmutableArray<string> TypeNames = ["constant", "piecewise", "exponential", "power", "staircase", "annealing", "phases", "max", "min", "clamp"];
 
     public static Schedule Read(JsonElement element, string path)
     {
@@ -20,7 +19,7 @@ internal static class ScheduleJson
         if (element.ValueKind != JsonValueKind.Object)
             throw Error(path, $"a schedule must be an object with a \"type\" member or a number (found {Kind(element)})");
 
-        var o = new JsonMembers(element, path);
+        var o = new JsonMembers(element, path, "a schedule");
         string type = o.String("type");
         Schedule schedule = type switch
         {
@@ -33,13 +32,15 @@ internal static class ScheduleJson
                 o.Number("initial"), o.Number("exponent"), o.Number("scale"), o.OptionalInteger("offset") ?? 0, o.OptionalNumber("floor"))),
             "staircase" => Build(path, () => new Schedule.Staircase(
                 o.Number("start"), o.Number("step"), o.Integer("every"), o.OptionalInteger("offset") ?? 0, o.OptionalNumber("limit"))),
+            "annealing" => Build(path, () => new Schedule.Annealing(
+                o.Number("base"), o.Number("scale"), o.OptionalInteger("every") ?? 1, o.OptionalInteger("offset") ?? 0, o.OptionalNumber("floor"))),
             "phases" => ReadPhases(o, path),
             "max" => Build(path, () => new Schedule.Max(ReadItems(o, path))),
             "min" => Build(path, () => new Schedule.Min(ReadItems(o, path))),
             "clamp" => Build(path, () => new Schedule.Clamp(Read(o.Element("inner"), path + ".inner"), o.OptionalNumber("lower"), o.OptionalNumber("upper"))),
             _ => throw Error(path + ".type", $"unknown schedule type \"{type}\"; expected one of {string.Join(", ", TypeNames)}"),
         };
-        o.RejectUnknown();
+        o.RejectUnknown($"a {type} schedule");
         return schedule;
     }
 
@@ -56,9 +57,9 @@ internal static class ScheduleJson
         int i = 0;
         foreach (var e in array.EnumerateArray())
         {
-            var p = new JsonMembers(e, $"{path}.points[{i++}]");
+            var p = new JsonMembers(e, $"{path}.points[{i++}]", "a breakpoint");
             points.Add(new Breakpoint(p.Integer("at"), p.Number("value")));
-            p.RejectUnknown();
+            p.RejectUnknown("a breakpoint");
         }
         return Build(path, () => new Schedule.Piecewise(points, interpolation));
     }
@@ -70,9 +71,9 @@ internal static class ScheduleJson
         foreach (var e in o.Array("phases").EnumerateArray())
         {
             string at = $"{path}.phases[{i++}]";
-            var p = new JsonMembers(e, at);
+            var p = new JsonMembers(e, at, "a phase");
             phases.Add(new Phase(p.Integer("from"), Read(p.Element("schedule"), at + ".schedule"), p.OptionalBoolean("restart") ?? false));
-            p.RejectUnknown();
+            p.RejectUnknown("a phase");
         }
         return Build(path, () => new Schedule.Phases(phases));
     }
@@ -120,13 +121,14 @@ internal static class ScheduleJson
     private sealed class JsonMembers
     {
         private readonly Dictionary<string, JsonElement> _members = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+        private readonly List<string> _read = [];
         private readonly string _path;
 
-        public JsonMembers(JsonElement element, string path)
+        /// <param name="what">what the object should be, for messages ("a schedule", "a breakpoint")</param>
+        public JsonMembers(JsonElement element, string path, string what)
         {
             _path = path;
-            if (element.ValueKind != JsonValueKind.Object) throw Error(path, $"must be an object (found {Kind(element)})");
+            if (element.ValueKind != JsonValueKind.Object) throw Error(path, $"{what} must be an object (found {Kind(element)})");
             foreach (var p in element.EnumerateObject())
                 if (!_members.TryAdd(p.Name, p.Value)) throw Error($"{path}.{p.Name}", "is given twice");
         }
@@ -146,12 +148,16 @@ internal static class ScheduleJson
 
         public int Integer(string name) => OptionalInteger(name) ?? throw Error($"{_path}.{name}", "is required");
 
+        /// <summary>A whole number; 150.0 and 1.5e2 are whole numbers too, as everywhere else in the configuration.</summary>
         public int? OptionalInteger(string name)
         {
             if (Optional(name) is not JsonElement e) return null;
-            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v))
-                throw Error($"{_path}.{name}", $"must be a whole number of iterations (found {(e.ValueKind == JsonValueKind.Number ? e.GetRawText() : Kind(e))})");
-            return v;
+            if (e.ValueKind == JsonValueKind.Number)
+            {
+                if (e.TryGetInt32(out int v)) return v;
+                if (e.TryGetDouble(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue) return (int)d;
+            }
+            throw Error($"{_path}.{name}", $"must be a whole number of iterations (found {(e.ValueKind == JsonValueKind.Number ? e.GetRawText() : Kind(e))})");
         }
 
         public bool? OptionalBoolean(string name)
@@ -179,44 +185,18 @@ internal static class ScheduleJson
             return e.ValueKind == JsonValueKind.Array ? e : throw Error($"{_path}.{name}", $"must be an array (found {Kind(e)})");
         }
 
-        public void RejectUnknown()
+        /// <param name="what">the kind of object, for the message ("a staircase schedule")</param>
+        public void RejectUnknown(string what)
         {
             foreach (var name in _members.Keys)
-                if (!_read.Contains(name)) throw Error($"{_path}.{name}", "is not a member of this schedule type");
+                if (!_read.Contains(name))
+                    throw Error($"{_path}.{name}", $"is not a member of {what} (its members: {string.Join(", ", _read)})");
         }
 
         private JsonElement? Optional(string name)
         {
-            _read.Add(name);
+            if (!_read.Contains(name)) _read.Add(name);
             return _members.TryGetValue(name, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;
         }
     }
-}
-
-/// <summary>
-/// Lets <see cref="JsonSerializer"/> bind <see cref="Schedule"/> members of option records. The serializer sets
-/// <see cref="JsonException.Path"/> to the schedule's location (e.g. <c>$.optimiser.stepScale</c>) and the message
-/// names the member inside it (<c>invalid schedule member items[0].factor: is required</c>). Callers holding a
-/// <see cref="JsonElement"/> get the full path in one string from <see cref="Schedule.Parse(JsonElement, string)"/>.
-/// </summary>
-public sealed class ScheduleJsonConverter : JsonConverter<Schedule>
-{
-    public override Schedule Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        using var document = JsonDocument.ParseValue(ref reader);
-        try
-        {
-            return ScheduleJson.Read(document.RootElement, "$");
-        }
-        catch (JsonException e) when (e.Path is string p && e.Message.StartsWith(p + ": ", StringComparison.Ordinal))
-        {
-            // Leave Path unset: the serializer then fills in where the schedule sits in the document, and the
-            // message names the member inside the schedule.
-            string member = p.Length > 2 ? p[2..] : "";
-            string problem = e.Message[(p.Length + 2)..];
-            throw new JsonException(member.Length == 0 ? $"invalid schedule: {problem}" : $"invalid schedule member {member}: {problem}", e);
-        }
-    }
-
-    public override void Write(Utf8JsonWriter writer, Schedule value, JsonSerializerOptions options) => value.WriteTo(writer);
 }

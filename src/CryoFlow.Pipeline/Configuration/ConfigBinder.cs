@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CryoFlow.Numerics.Optimisation;
 
 namespace CryoFlow.Pipeline.Configuration;
 
@@ -16,7 +17,8 @@ internal interface IConfigSection
 /// <summary>
 /// Maps option records to and from JSON trees by reflection over their public settable properties (camelCase keys,
 /// declaration order), so a new option is one property with a default and nothing else. Supported property types: int,
-/// double, bool, string, enums (camelCase names), their nullable forms, <see cref="ScheduleSpec"/> and nested sections.
+/// double, bool, string, enums (camelCase names), their nullable forms, <see cref="Schedule"/> (read by
+/// <see cref="Schedule.Parse(JsonElement, string)"/>, written by <see cref="Schedule.ToJson"/>) and nested sections.
 /// Every problem is collected as a <see cref="ConfigIssue"/> with its JSON path.
 /// </summary>
 internal static class ConfigBinder
@@ -82,7 +84,7 @@ internal static class ConfigBinder
         bool b => JsonValue.Create(b),
         string s => JsonValue.Create(s),
         Enum e => JsonValue.Create(JsonName(e.ToString())),
-        ScheduleSpec s => s.ToJson(),
+        Schedule s => JsonNode.Parse(s.ToJson()),
         IConfigSection section => ToNode(section),
         _ => throw new InvalidOperationException($"option type {value.GetType()} is not supported by the configuration binder"),
     };
@@ -124,7 +126,7 @@ internal static class ConfigBinder
         else if (t == typeof(bool)) value = ReadBool(node, path, issues);
         else if (t == typeof(string)) value = ReadString(node, path, issues);
         else if (t.IsEnum) value = ReadEnum(node, t, path, issues);
-        else if (t == typeof(ScheduleSpec)) value = ScheduleSpec.FromJson(node, path, issues);
+        else if (t == typeof(Schedule)) value = ReadSchedule(node, path, issues);
         else if (IsSection(t))
         {
             if (node is JsonObject obj) value = BindSection(obj, t, path, issues);
@@ -143,12 +145,33 @@ internal static class ConfigBinder
             : t == typeof(bool) ? "true or false"
             : t == typeof(string) ? "a string"
             : t.IsEnum ? "one of " + string.Join(", ", EnumNames(t))
-            : t == typeof(ScheduleSpec) ? "a schedule (a number or a \"type\" object)"
+            : t == typeof(Schedule) ? "a schedule (a number or a \"type\" object)"
             : "an object";
         return key.Nullable ? s + " or null" : s;
     }
 
     private static IEnumerable<string> EnumNames(Type t) => Enum.GetNames(t).Select(JsonName);
+
+    /// <summary>
+    /// A schedule in the Numerics JSON shape; its problems (unknown type or member, wrong kinds, values out of range)
+    /// become one issue at the path of the offending member.
+    /// </summary>
+    private static Schedule? ReadSchedule(JsonNode node, string path, List<ConfigIssue> issues)
+    {
+        using var document = JsonDocument.Parse(node.ToJsonString());
+        try
+        {
+            return Schedule.Parse(document.RootElement, path);
+        }
+        catch (JsonException e)
+        {
+            // Schedule.Parse reports "PATH: PROBLEM" with Path set; the issue carries the two apart
+            string at = e.Path ?? path;
+            string problem = e.Message.StartsWith(at + ": ", StringComparison.Ordinal) ? e.Message[(at.Length + 2)..] : e.Message;
+            issues.Add(new ConfigIssue(at, problem));
+            return null;
+        }
+    }
 
     internal static double? ReadDouble(JsonNode? node, string path, List<ConfigIssue> issues)
     {
@@ -263,7 +286,7 @@ internal static class ConfigBinder
                     issues.Add(new ConfigIssue(p, $"expected an object, found {Describe(node)}"));
                 continue;
             }
-            if (key.ValueType == typeof(ScheduleSpec) && node is JsonObject patch && !patch.ContainsKey("type")
+            if (key.ValueType == typeof(Schedule) && node is JsonObject patch && !patch.ContainsKey("type")
                 && target[name] is JsonObject schedule)
             {
                 foreach (var (field, value) in patch) schedule[field] = value?.DeepClone();
@@ -325,7 +348,7 @@ internal static class ConfigBinder
 
     // ---- validation ----
 
-    /// <summary>Range checks of a section and every section below it, plus structural checks of schedules and nulls.</summary>
+    /// <summary>Range checks of a section and every section below it, plus null checks (schedules are valid once built).</summary>
     internal static void ValidateTree(object section, string path, List<ConfigIssue> issues)
     {
         ((IConfigSection)section).Validate(new ConfigChecks(path, issues));
@@ -336,10 +359,6 @@ internal static class ConfigBinder
             if (value is null)
             {
                 if (!k.Nullable) issues.Add(new ConfigIssue(p, $"expected {Expected(k)}, found null"));
-            }
-            else if (value is ScheduleSpec s)
-            {
-                foreach (string problem in s.Problems()) issues.Add(new ConfigIssue(p, problem));
             }
             else if (value is IConfigSection)
             {
@@ -392,10 +411,10 @@ internal sealed class ConfigChecks(string path, List<ConfigIssue> issues)
         if (!ok) Fail(property, $"must be in {Interval(lo, hi, lowOpen, highOpen)} (found {F(value)})");
     }
 
-    /// <summary>Every value the schedule can take lies in the interval.</summary>
-    public void Schedule(string property, ScheduleSpec? schedule, double lo, double hi, bool lowOpen = false, bool highOpen = false)
+    /// <summary>Every value the schedule can take (<see cref="Schedule.Bounds"/>) lies in the interval.</summary>
+    public void ScheduleValues(string property, Schedule? schedule, double lo, double hi, bool lowOpen = false, bool highOpen = false)
     {
-        if (schedule is null || schedule.Problems().Count > 0) return;
+        if (schedule is null) return;
         var b = schedule.Bounds();
         if (!b.Within(lo, hi, lowOpen, highOpen))
             Fail(property, $"values must be in {Interval(lo, hi, lowOpen, highOpen)}; this schedule spans " +

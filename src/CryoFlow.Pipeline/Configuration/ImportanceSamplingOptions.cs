@@ -1,3 +1,5 @@
+using CryoFlow.Numerics.Optimisation;
+
 namespace CryoFlow.Pipeline.Configuration;
 
 /// <summary>
@@ -14,16 +16,16 @@ public sealed record ImportanceSamplingOptions : IConfigSection
 
     /// <summary>
     /// alpha, the share of the proposal not taken from the particle's own last posterior, as a function of the iteration of
-    /// the particle's <b>previous</b> visit: max(0.05, 2^(-0.005 max(0, it - 50))) (REFERENCE 4.5). The papers':
-    /// max(0.05, 2^(-0.25 floor(tau/50))), i.e. exponential start 1, factor 2^-0.25, every 50, min 0.05.
+    /// the particle's <b>previous</b> visit: max(0.05, 2^(-0.005 max(0, it - 50))) (REFERENCE 4.5), i.e. 0.5^((it - 50)/200).
+    /// The papers': max(0.05, 2^(-0.25 floor(tau/50))), i.e. exponential initial 1, factor 2^-0.25, every 50, stepped, floor 0.05.
     /// </summary>
-    public ScheduleSpec UniformShare { get; init; } = new ExponentialSchedule(1, 0.5, 200, Min: 0.05, Delay: 50, Continuous: true);
+    public Schedule UniformShare { get; init; } = new Schedule.Exponential(initial: 1, factor: 0.5, every: 200, offset: 50, floor: 0.05);
 
     /// <summary>
     /// T, the annealing temperature applied when a posterior is recorded, as a function of the recording iteration:
     /// max(1, 2^(750 / max(1, it - 50))) (REFERENCE 4.3). The papers': max(1.25, 2^(10 / floor(tau/50))).
     /// </summary>
-    public ScheduleSpec Temperature { get; init; } = new AnnealingSchedule(2, 750, Every: 1, Delay: 50, Min: 1);
+    public Schedule Temperature { get; init; } = new Schedule.Annealing(@base: 2, scale: 750, offset: 50, floor: 1);
 
     /// <summary>gamma per factor: share of the dataset-average ("global") distribution inside alpha (REFERENCE 4.5, 4.6).</summary>
     public GlobalShareOptions GlobalShare { get; init; } = new();
@@ -40,8 +42,8 @@ public sealed record ImportanceSamplingOptions : IConfigSection
     void IConfigSection.Validate(ConfigChecks check)
     {
         check.Positive(nameof(EssScale), EssScale);
-        check.Schedule(nameof(UniformShare), UniformShare, 0, 1);
-        check.Schedule(nameof(Temperature), Temperature, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(UniformShare), UniformShare, 0, 1);
+        check.ScheduleValues(nameof(Temperature), Temperature, 0, double.PositiveInfinity, lowOpen: true);
         check.AtLeast(nameof(ChiralityFlipUntil), ChiralityFlipUntil, 0);
         check.InRange(nameof(FullGridEssFraction), FullGridEssFraction, 0, 1, lowOpen: true);
         check.Positive(nameof(ShiftKernelScale), ShiftKernelScale);

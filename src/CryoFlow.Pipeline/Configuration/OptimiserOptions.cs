@@ -1,3 +1,7 @@
+using CryoFlow.Numerics.Optimisation;
+using NumericLineSearch = CryoFlow.Numerics.Optimisation.LineSearchOptions;
+using NumericOptimiser = CryoFlow.Numerics.Optimisation.OptimiserOptions;
+
 namespace CryoFlow.Pipeline.Configuration;
 
 /// <summary>The stochastic optimiser of the density (DESIGN 5).</summary>
@@ -19,14 +23,17 @@ public enum OptimiserKind
     Adagrad,
 }
 
-/// <summary>Optimiser settings (DESIGN 5, REFERENCE 5.2-5.3). Steps are V -= (eps / L) g.</summary>
+/// <summary>
+/// Optimiser settings (DESIGN 5, REFERENCE 5.2-5.3). Steps are V -= (eps / L) g, except AdaGrad's
+/// V -= eta g / (sqrt(G) + delta). <see cref="CreateOptimiser"/> builds the optimiser these settings describe.
+/// </summary>
 public sealed record OptimiserOptions : IConfigSection
 {
     /// <summary>DESIGN 5: sagd.</summary>
     public OptimiserKind Kind { get; init; } = OptimiserKind.Sagd;
 
-    /// <summary>eps(tau) = max(1/16, 2^(1 - floor(tau/150))) (DESIGN 5, TPAMI). The reference code: 1/min(16, 2^stage) (REFERENCE 5.2).</summary>
-    public ScheduleSpec StepScale { get; init; } = new ExponentialSchedule(2, 0.5, 150, Min: 1.0 / 16);
+    /// <summary>eps(tau) = max(1/16, 2^(1 - floor(tau/150))) (DESIGN 5, TPAMI; <see cref="PaperSchedules.StepScale"/>). The reference code: 1/min(16, 2^stage) (REFERENCE 5.2).</summary>
+    public Schedule StepScale { get; init; } = PaperSchedules.StepScale;
 
     /// <summary>Lipschitz estimate L by line search.</summary>
     public LineSearchOptions LineSearch { get; init; } = new();
@@ -40,14 +47,55 @@ public sealed record OptimiserOptions : IConfigSection
     /// <summary>Momentum coefficient for kind momentum and nesterov (the conventional 0.9; no source sets it).</summary>
     public double Momentum { get; init; } = 0.9;
 
-    /// <summary>The SAG memory's forgetting factor mu at iteration tau: 1 when forgetting is off.</summary>
-    public double ForgettingFactor(int iteration) => Forgetting ? 1 - 1 / (1 + ForgettingRate * iteration) : 1;
+    /// <summary>AdaGrad's eta(tau), density units per step; required for kind adagrad, ignored otherwise (no source sets it).</summary>
+    public Schedule? LearningRate { get; init; }
+
+    /// <summary>
+    /// The SAG forgetting window W(tau) = 1 + r tau (mu = 1 - 1/W; <see cref="ReferenceSchedules.ForgettingWindow"/> for r =
+    /// 0.1); null when forgetting is off.
+    /// </summary>
+    public Schedule? ForgettingWindow => Forgetting ? new Schedule.Staircase(start: 1, step: ForgettingRate, every: 1) : null;
+
+    /// <summary>The SAG memory's forgetting factor mu = 1 - 1/(1 + r tau) at iteration tau: 1 when forgetting is off.</summary>
+    public double ForgettingFactor(int iteration) => ForgettingWindow is Schedule w ? 1 - 1 / w.At(iteration) : 1;
+
+    /// <summary>
+    /// The Numerics settings of <see cref="Kind"/>: step scale, line search and, by kind, the forgetting window, the
+    /// momentum (a constant) or the learning rate; positivity at 0 (REFERENCE 5.4). The defaults give
+    /// <see cref="SagdOptions.Paper"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">kind adagrad without a learning rate (a validated configuration has one)</exception>
+    public NumericOptimiser CreateOptimiserOptions()
+    {
+        var lineSearch = LineSearch.CreateLineSearch();
+        return Kind switch
+        {
+            OptimiserKind.Sagd => new SagdOptions { StepScale = StepScale, LineSearch = lineSearch, ForgettingWindow = ForgettingWindow },
+            OptimiserKind.Sgd => new SgdOptions { StepScale = StepScale, LineSearch = lineSearch },
+            OptimiserKind.Momentum => new MomentumOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum) },
+            OptimiserKind.Nesterov => new NesterovOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum) },
+            OptimiserKind.Adagrad => new AdaGradOptions
+            {
+                LearningRate = LearningRate ?? throw new InvalidOperationException("optimiser.learningRate: kind adagrad needs a learning rate"),
+            },
+            _ => throw new InvalidOperationException($"optimiser.kind: unknown optimiser {Kind}"),
+        };
+    }
+
+    /// <summary>The optimiser for a run: <see cref="CreateOptimiserOptions"/> built for a parameter vector.</summary>
+    /// <param name="volumeLength">parameters, D^3 voxels</param>
+    /// <param name="batchCount">training minibatches n (the SAG memory's size)</param>
+    /// <param name="history">SAGD's gradient store (e.g. disk-backed); null for one in memory; ignored by the other kinds</param>
+    public IOptimiser CreateOptimiser(int volumeLength, int batchCount, IGradientHistory? history = null) =>
+        CreateOptimiserOptions().Create(volumeLength, batchCount, history);
 
     void IConfigSection.Validate(ConfigChecks check)
     {
-        check.Schedule(nameof(StepScale), StepScale, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(StepScale), StepScale, 0, double.PositiveInfinity, lowOpen: true);
         check.Positive(nameof(ForgettingRate), ForgettingRate);
         check.InRange(nameof(Momentum), Momentum, 0, 1, highOpen: true);
+        check.ScheduleValues(nameof(LearningRate), LearningRate, 0, double.PositiveInfinity, lowOpen: true);
+        if (Kind == OptimiserKind.Adagrad && LearningRate is null) check.Fail(nameof(LearningRate), "kind adagrad needs a learning rate (a schedule, density units per step)");
     }
 }
 
@@ -71,6 +119,19 @@ public sealed record LineSearchOptions : IConfigSection
 
     /// <summary>The per-iteration factor on L between searches.</summary>
     public double DecayPerIteration => DecayHalfLife is int h ? Math.Pow(2, -1.0 / h) : 1;
+
+    /// <summary>
+    /// The Numerics line-search settings: a search every <see cref="Every"/> iterations (none on a cadence for 0), on
+    /// w* changes when asked, from <see cref="InitialL"/>, with the per-iteration decay; the search itself is the
+    /// paper's (double L until the sufficient-decrease test passes). The defaults give <see cref="NumericLineSearch.Paper"/>.
+    /// </summary>
+    public NumericLineSearch CreateLineSearch() => new()
+    {
+        Interval = Every > 0 ? new Schedule.Constant(Every) : null,
+        OnMaxFrequencyChange = OnResolutionChange,
+        InitialLipschitz = InitialL,
+        DecayPerIteration = DecayPerIteration,
+    };
 
     void IConfigSection.Validate(ConfigChecks check)
     {

@@ -1,3 +1,4 @@
+using CryoFlow.Numerics.Optimisation;
 using CryoFlow.Numerics.Quadrature;
 
 namespace CryoFlow.Pipeline.Configuration;
@@ -10,13 +11,13 @@ namespace CryoFlow.Pipeline.Configuration;
 public sealed record QuadratureOptions : IConfigSection
 {
     /// <summary>Direction grid coarsening (alpha -> us alpha), by stage: 1.5, 1.25 from stage 2, 1 from stage 4 (REFERENCE 2.5).</summary>
-    public ScheduleSpec UndersampleDirections { get; init; } = ReferenceUndersampling();
+    public Schedule UndersampleDirections { get; init; } = ReferenceUndersampling();
 
     /// <summary>In-plane grid coarsening, by stage (REFERENCE 2.3, 2.5: as the directions).</summary>
-    public ScheduleSpec UndersampleInPlane { get; init; } = ReferenceUndersampling();
+    public Schedule UndersampleInPlane { get; init; } = ReferenceUndersampling();
 
     /// <summary>Shift grid coarsening, by stage (as the directions, on the paper's one-sample-per-period spacing).</summary>
-    public ScheduleSpec UndersampleShifts { get; init; } = ReferenceUndersampling();
+    public Schedule UndersampleShifts { get; init; } = ReferenceUndersampling();
 
     /// <summary>Shift samples per period at w* (DESIGN 4.1: about 1; the reference code's spacing is 2, REFERENCE 2.4).</summary>
     public double ShiftSamplesPerPeriod { get; init; } = 1;
@@ -33,13 +34,13 @@ public sealed record QuadratureOptions : IConfigSection
     /// <summary>Point group whose asymmetric unit restricts the directions: C1, Cn or Dn (DESIGN 4.1; REFERENCE 2.6: off).</summary>
     public string Symmetry { get; init; } = "C1";
 
-    private static PiecewiseSchedule ReferenceUndersampling() => new([new(0, 1.5), new(2, 1.25), new(4, 1.0)]);
+    private static Schedule.Piecewise ReferenceUndersampling() => new([new(0, 1.5), new(2, 1.25), new(4, 1.0)]);
 
     void IConfigSection.Validate(ConfigChecks check)
     {
-        check.Schedule(nameof(UndersampleDirections), UndersampleDirections, 0, double.PositiveInfinity, lowOpen: true);
-        check.Schedule(nameof(UndersampleInPlane), UndersampleInPlane, 0, double.PositiveInfinity, lowOpen: true);
-        check.Schedule(nameof(UndersampleShifts), UndersampleShifts, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(UndersampleDirections), UndersampleDirections, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(UndersampleInPlane), UndersampleInPlane, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(UndersampleShifts), UndersampleShifts, 0, double.PositiveInfinity, lowOpen: true);
         check.Positive(nameof(ShiftSamplesPerPeriod), ShiftSamplesPerPeriod);
         check.Positive(nameof(ShiftSigma), ShiftSigma);
         check.AtLeast(nameof(ShiftExtent), ShiftExtent, 0.0);

@@ -1,3 +1,5 @@
+using CryoFlow.Numerics.Optimisation;
+
 namespace CryoFlow.Pipeline.Configuration;
 
 /// <summary>
@@ -6,8 +8,11 @@ namespace CryoFlow.Pipeline.Configuration;
 /// </summary>
 public sealed record ResolutionOptions : IConfigSection
 {
-    /// <summary>w*(tau), 1/Å, by iteration: min(0.11, 0.02 + 0.005 floor(tau/150)) (DESIGN 5, TPAMI; the reference code's differs, REFERENCE 2.5).</summary>
-    public ScheduleSpec MaxFrequency { get; init; } = new StaircaseSchedule(0.02, 0.005, 150, Max: 0.11);
+    /// <summary>
+    /// w*(tau), 1/Å, by iteration: min(0.11, 0.02 + 0.005 floor(tau/150)) (DESIGN 5, TPAMI; <see cref="PaperSchedules.MaxFrequency"/>;
+    /// the reference code's differs, REFERENCE 2.5).
+    /// </summary>
+    public Schedule MaxFrequency { get; init; } = PaperSchedules.MaxFrequency;
 
     /// <summary>Ceiling as a fraction of Nyquist 1/(2 apix) (REFERENCE 2.5: rad_cutoff 1, i.e. Nyquist).</summary>
     public double NyquistFraction { get; init; } = 1;
@@ -31,7 +36,7 @@ public sealed record ResolutionOptions : IConfigSection
 
     void IConfigSection.Validate(ConfigChecks check)
     {
-        check.Schedule(nameof(MaxFrequency), MaxFrequency, 0, double.PositiveInfinity, lowOpen: true);
+        check.ScheduleValues(nameof(MaxFrequency), MaxFrequency, 0, double.PositiveInfinity, lowOpen: true);
         check.InRange(nameof(NyquistFraction), NyquistFraction, 0, 1, lowOpen: true);
         check.Positive(nameof(TargetResolution), TargetResolution);
     }

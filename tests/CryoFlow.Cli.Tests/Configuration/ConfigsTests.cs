@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CryoFlow.Numerics.Optimisation;
 using CryoFlow.Pipeline.Configuration;
 using CryoFlow.TestSupport;
 
@@ -119,21 +120,21 @@ public partial class ConfigsTests
         Assert.Equal(2.0, quick.Quadrature.UndersampleDirections.At(0));
         Assert.True(quick.Run.MaxIterations < d.Run.MaxIterations);
         // the same staircase, three times faster, capped lower: 0.02 + 0.005 floor(tau/50), at most 0.08
-        Assert.Equal(new StaircaseSchedule(0.02, 0.005, 50, Max: 0.08), quick.Resolution.MaxFrequency);
+        Assert.Equal(new Schedule.Staircase(0.02, 0.005, 50, limit: 0.08), quick.Resolution.MaxFrequency);
         Assert.Equal(0.025, quick.Resolution.MaxFrequency.At(50), 12);
         Assert.Equal(0.08, quick.Resolution.MaxFrequency.At(600), 12);
         Assert.Equal(0.0625, quick.Optimiser.StepScale.At(250));
-        Assert.Equal(new ExponentialSchedule(1, 0.5, 50, Min: 0.05, Delay: 10, Continuous: true), quick.ImportanceSampling.UniformShare);
-        Assert.Equal(new AnnealingSchedule(2, 150, Delay: 10, Min: 1), quick.ImportanceSampling.Temperature);
+        Assert.Equal(new Schedule.Exponential(1, 0.5, every: 50, offset: 10, floor: 0.05), quick.ImportanceSampling.UniformShare);
+        Assert.Equal(new Schedule.Annealing(2, 150, offset: 10, floor: 1), quick.ImportanceSampling.Temperature);
         Assert.NotEqual(d.ConfigHash(), quick.ConfigHash());
     }
 
     [Fact]
     public void QuickJsonTakesOverrides()
     {
-        var c = ReconstructConfig.Load(Preset("quick.json"), ["run.maxIterations=50", "resolution.maxFrequency={\"max\":0.05}"]);
+        var c = ReconstructConfig.Load(Preset("quick.json"), ["run.maxIterations=50", "resolution.maxFrequency={\"limit\":0.05}"]);
         Assert.Equal(50, c.Run.MaxIterations);
-        Assert.Equal(new StaircaseSchedule(0.02, 0.005, 50, Max: 0.05), c.Resolution.MaxFrequency);
+        Assert.Equal(new Schedule.Staircase(0.02, 0.005, 50, limit: 0.05), c.Resolution.MaxFrequency);
         Assert.Equal(50, c.Data.MinibatchSize);
     }
 

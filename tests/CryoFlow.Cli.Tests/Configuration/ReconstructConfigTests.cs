@@ -6,6 +6,9 @@ using CryoFlow.Formats.Errors;
 using CryoFlow.Numerics.Quadrature;
 using CryoFlow.Pipeline.Configuration;
 using CryoFlow.TestSupport;
+using InvalidSettingException = CryoFlow.Numerics.Optimisation.InvalidSettingException;
+using Schedule = CryoFlow.Numerics.Optimisation.Schedule;
+using ScheduleInterpolation = CryoFlow.Numerics.Optimisation.ScheduleInterpolation;
 
 namespace CryoFlow.Cli.Tests.Configuration;
 
@@ -75,29 +78,29 @@ public class ReconstructConfigTests
     public void SetAScheduleObjectReplacesTheSchedule()
     {
         var c = Set("resolution.maxFrequency={\"type\":\"constant\",\"value\":0.05}");
-        Assert.Equal(new ConstantSchedule(0.05), c.Resolution.MaxFrequency);
+        Assert.Equal(new Schedule.Constant(0.05), c.Resolution.MaxFrequency);
         Assert.Equal(0.05, c.Resolution.MaxFrequency.At(5000));
     }
 
     [Fact]
     public void SetABareNumberForAScheduleMeansAConstant()
     {
-        Assert.Equal(new ConstantSchedule(0.5), Set("optimiser.stepScale=0.5").Optimiser.StepScale);
+        Assert.Equal(new Schedule.Constant(0.5), Set("optimiser.stepScale=0.5").Optimiser.StepScale);
     }
 
     [Fact]
     public void SetAScheduleObjectWithoutTypePatchesItsFields()
     {
-        var c = Set("resolution.maxFrequency={\"max\":0.05}", "optimiser.stepScale.min=0.125");
-        Assert.Equal(new StaircaseSchedule(0.02, 0.005, 150, Max: 0.05), c.Resolution.MaxFrequency);
-        Assert.Equal(new ExponentialSchedule(2, 0.5, 150, Min: 0.125), c.Optimiser.StepScale);
+        var c = Set("resolution.maxFrequency={\"limit\":0.05}", "optimiser.stepScale.floor=0.125");
+        Assert.Equal(new Schedule.Staircase(0.02, 0.005, 150, limit: 0.05), c.Resolution.MaxFrequency);
+        Assert.Equal(new Schedule.Exponential(2, 0.5, every: 150, stepped: true, floor: 0.125), c.Optimiser.StepScale);
     }
 
     [Fact]
     public void SetAPiecewiseScheduleFromJson()
     {
-        var c = Set("quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[[0,2],[3,1]],\"interpolation\":\"linear\"}");
-        Assert.Equal(new PiecewiseSchedule([new(0, 2), new(3, 1)], ScheduleInterpolation.Linear), c.Quadrature.UndersampleShifts);
+        var c = Set("quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[{\"at\":0,\"value\":2},{\"at\":3,\"value\":1}],\"interpolation\":\"linear\"}");
+        Assert.Equal(new Schedule.Piecewise([new(0, 2), new(3, 1)], ScheduleInterpolation.Linear), c.Quadrature.UndersampleShifts);
         Assert.Equal(2 - 1.0 / 3, c.Quadrature.UndersampleShifts.At(1), 12);
     }
 
@@ -158,23 +161,23 @@ public class ReconstructConfigTests
     [Fact]
     public void UnknownFieldOfAScheduleIsRejectedWithItsPath()
     {
-        var e = Rejects(null, "resolution.maxFrequency={\"type\":\"staircase\",\"start\":0.02,\"step\":0.005,\"every\":150,\"maxx\":0.1}");
-        Assert.Equal("--set: resolution.maxFrequency.maxx: unknown key for a staircase schedule; did you mean max?", e.Message);
+        var e = Rejects(null, "resolution.maxFrequency={\"type\":\"staircase\",\"start\":0.02,\"step\":0.005,\"every\":150,\"max\":0.1}");
+        Assert.Equal("--set: resolution.maxFrequency.max: is not a member of a staircase schedule (its members: type, start, step, every, offset, limit)", e.Message);
     }
 
     [Fact]
     public void UnknownScheduleTypeIsRejected()
     {
-        var e = Rejects(null, "optimiser.stepScale={\"type\":\"exponentail\",\"start\":1}");
-        Assert.Contains("optimiser.stepScale.type: unknown schedule type \"exponentail\"", e.Message);
-        Assert.Contains("did you mean exponential?", e.Message);
+        var e = Rejects(null, "optimiser.stepScale={\"type\":\"exponentail\",\"initial\":1}");
+        Assert.StartsWith("--set: optimiser.stepScale.type: unknown schedule type \"exponentail\"; expected one of ", e.Message);
+        Assert.Contains(" exponential,", e.Message);
     }
 
     [Fact]
     public void MissingScheduleFieldIsRejected()
     {
-        var e = Rejects(null, "optimiser.stepScale={\"type\":\"exponential\",\"start\":1,\"every\":10}");
-        Assert.Equal("--set: optimiser.stepScale.factor: missing (required by this schedule type)", e.Message);
+        var e = Rejects(null, "optimiser.stepScale={\"type\":\"exponential\",\"initial\":1,\"every\":10}");
+        Assert.Equal("--set: optimiser.stepScale.factor: is required", e.Message);
     }
 
     // ---- types ----
@@ -192,9 +195,9 @@ public class ReconstructConfigTests
     [InlineData("prior.kind=3", "prior.kind: expected one of exponential, uniform, car, found the number 3")]
     [InlineData("quadrature.symmetry=4", "quadrature.symmetry: expected a string, found the number 4")]
     [InlineData("data.mask=5", "data.mask: expected an object, found the number 5")]
-    [InlineData("resolution.maxFrequency=fast", "resolution.maxFrequency: expected a schedule: a number or an object")]
-    [InlineData("resolution.maxFrequency={\"type\":\"constant\",\"value\":\"x\"}", "resolution.maxFrequency.value: expected a number, found the string \"x\"")]
-    [InlineData("resolution.maxFrequency={\"type\":\"piecewise\",\"points\":[[0.5,1]]}", "resolution.maxFrequency.points[0][0]: expected an integer, found the number 0.5")]
+    [InlineData("resolution.maxFrequency=fast", "resolution.maxFrequency: a schedule must be an object with a \"type\" member or a number (found string)")]
+    [InlineData("resolution.maxFrequency={\"type\":\"constant\",\"value\":\"x\"}", "resolution.maxFrequency.value: must be a number (found string)")]
+    [InlineData("resolution.maxFrequency={\"type\":\"piecewise\",\"points\":[{\"at\":0.5,\"value\":1}]}", "resolution.maxFrequency.points[0].at: must be a whole number of iterations (found 0.5)")]
     public void WrongTypeIsRejectedWithThePathAndTheExpectedType(string set, string expected)
     {
         var e = Rejects(null, set);
@@ -224,7 +227,7 @@ public class ReconstructConfigTests
     [InlineData("importanceSampling.essScale=0", "importanceSampling.essScale: must be > 0 (found 0)")]
     [InlineData("importanceSampling.globalShare.directions=1.5", "importanceSampling.globalShare.directions: must be in [0, 1] (found 1.5)")]
     [InlineData("importanceSampling.uniformShare=1.5", "importanceSampling.uniformShare: values must be in [0, 1]; this schedule spans [1.5, 1.5]")]
-    [InlineData("importanceSampling.uniformShare={\"start\":2}", "importanceSampling.uniformShare: values must be in [0, 1]; this schedule spans [0.05, 2]")]
+    [InlineData("importanceSampling.uniformShare={\"initial\":2}", "importanceSampling.uniformShare: values must be in [0, 1]; this schedule spans [0.05, 2]")]
     [InlineData("importanceSampling.fullGridEssFraction=0", "importanceSampling.fullGridEssFraction: must be in (0, 1] (found 0)")]
     [InlineData("optimiser.momentum=1", "optimiser.momentum: must be in [0, 1) (found 1)")]
     [InlineData("optimiser.lineSearch.initialL=-2", "optimiser.lineSearch.initialL: must be > 0 (found -2)")]
@@ -246,10 +249,11 @@ public class ReconstructConfigTests
     }
 
     [Theory]
-    [InlineData("resolution.maxFrequency={\"type\":\"staircase\",\"start\":0.02,\"step\":0.005,\"every\":0}", "resolution.maxFrequency: staircase schedule: every must be >= 1 (found 0)")]
-    [InlineData("resolution.maxFrequency={\"min\":0.2}", "resolution.maxFrequency: staircase schedule: min (0.2) must not exceed max (0.11)")]
-    [InlineData("quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[[0,2],[0,1]]}", "quadrature.undersampleShifts: piecewise schedule: points[1]: iterations must increase (found 0 after 0)")]
-    [InlineData("importanceSampling.temperature={\"base\":-2}", "importanceSampling.temperature: annealing schedule: base must be positive and finite (found -2)")]
+    [InlineData("resolution.maxFrequency={\"type\":\"staircase\",\"start\":0.02,\"step\":0.005,\"every\":0}", "resolution.maxFrequency.every: must be at least 1 (found 0)")]
+    [InlineData("resolution.maxFrequency={\"type\":\"clamp\",\"inner\":0.05,\"lower\":0.2,\"upper\":0.11}", "resolution.maxFrequency.upper: must be >= lower (found lower 0.2, upper 0.11)")]
+    [InlineData("quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[{\"at\":0,\"value\":2},{\"at\":0,\"value\":1}]}", "quadrature.undersampleShifts.points[1].at: breakpoints must be strictly increasing (found 0 after 0)")]
+    [InlineData("importanceSampling.temperature={\"base\":-2}", "importanceSampling.temperature.base: must be positive and finite (found -2)")]
+    [InlineData("optimiser.stepScale.every=0", "optimiser.stepScale.every: must be at least 1 (found 0)")]
     public void InvalidScheduleIsRejectedWithItsPath(string set, string expected)
     {
         Assert.Equal("--set: " + expected, Rejects(null, set).Message);
@@ -291,8 +295,10 @@ public class ReconstructConfigTests
         var bad = ReconstructConfig.Default with { Data = new DataOptions { MinibatchSize = 0 } };
         var e = Assert.Throws<ConfigException>(bad.Validate);
         Assert.Equal("configuration: data.minibatchSize: must be >= 1 (found 0)", e.Message);
-        var badSchedule = ReconstructConfig.Default with { Optimiser = new OptimiserOptions { StepScale = new StaircaseSchedule(1, 1, 0) } };
-        Assert.Contains("optimiser.stepScale: every must be >= 1", Assert.Throws<ConfigException>(badSchedule.Validate).Message);
+        var badSchedule = ReconstructConfig.Default with { Optimiser = new OptimiserOptions { StepScale = new Schedule.Constant(-1) } };
+        Assert.Equal("configuration: optimiser.stepScale: values must be in (0, +inf); this schedule spans [-1, -1]", Assert.Throws<ConfigException>(badSchedule.Validate).Message);
+        // a schedule cannot be built invalid in the first place
+        Assert.Equal("every", Assert.Throws<InvalidSettingException>(() => new Schedule.Staircase(1, 1, 0)).Field);
     }
 
     // ---- files ----
@@ -393,8 +399,8 @@ public class ReconstructConfigTests
     [Fact]
     public void ResolvedJsonRoundTripsToAnEqualConfig()
     {
-        var c = ReconstructConfig.Load(ConfigsTests.Preset("quick.json"), ["optimiser.kind=adagrad", "data.pixelSize=1.34",
-            "quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[[0,2],[3,1]],\"interpolation\":\"linear\"}"]);
+        var c = ReconstructConfig.Load(ConfigsTests.Preset("quick.json"), ["optimiser.kind=adagrad", "optimiser.learningRate=0.05", "data.pixelSize=1.34",
+            "quadrature.undersampleShifts={\"type\":\"piecewise\",\"points\":[{\"at\":0,\"value\":2},{\"at\":3,\"value\":1}],\"interpolation\":\"linear\"}"]);
         using var dir = new TempDir();
         string written = dir.File("config.json");
         File.WriteAllText(written, c.ToJson());

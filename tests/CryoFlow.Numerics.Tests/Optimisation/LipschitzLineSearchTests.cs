@@ -179,6 +179,14 @@ public class LipschitzEstimateTests
     }
 
     [Fact]
+    public void WithoutAnIntervalLIsSearchedOnlyFirstAndWhenMaxFrequencyChanges()
+    {
+        var e = new LipschitzEstimate(LineSearchOptions.Paper with { Interval = null });
+        var searched = Enumerable.Range(0, 500).Where(tau => Update(e, tau, changed: tau == 300).Searched).ToList();
+        Assert.Equal([0, 300], searched);
+    }
+
+    [Fact]
     public void DecayIsCountedInIterationsSoSkippedCallsDecayAsMuch()
     {
         var e = new LipschitzEstimate(LineSearchOptions.Paper);

@@ -121,6 +121,24 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void SteppedExponentialHoldsItsInitialValueUntilTheOffset()
+    {
+        var s = new Schedule.Exponential(initial: 8, factor: 0.5, every: 10, stepped: true, offset: 100);
+        Assert.Equal([8, 8, 8, 4, 1], new[] { 0, 99, 109, 110, 130 }.Select(s.At));
+    }
+
+    [Fact]
+    public void PiecewiseSchedulesCompareByTheirPoints()
+    {
+        var a = new Schedule.Piecewise([new(0, 1.5), new(2, 1.25)]);
+        var b = new Schedule.Piecewise([new(0, 1.5), new(2, 1.25)]);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, new Schedule.Piecewise([new(0, 1.5), new(3, 1.25)]));
+        Assert.NotEqual(a, new Schedule.Piecewise([new(0, 1.5), new(2, 1.25)], ScheduleInterpolation.Linear));
+    }
+
+    [Fact]
     public void StaircaseWithANegativeStepStopsAtItsLimitFromAbove()
     {
         var s = new Schedule.Staircase(start: 1, step: -0.25, every: 2, offset: 1, limit: 0.4);
@@ -133,6 +151,38 @@ public class ScheduleTests
         var grow = new Schedule.Staircase(start: 0, step: 1, every: 1);
         Assert.Equal([2, 2, 2, 3, 4, 4], new[] { 0, 1, 2, 3, 4, 9 }.Select(new Schedule.Clamp(grow, 2, 4).At));
         Assert.Equal([0, 1, 2.5, 2.5], new[] { 0, 1, 3, 9 }.Select(new Schedule.Min([grow, new Schedule.Constant(2.5)]).At));
+    }
+
+    [Theory]
+    // T = max(1, 2^(750 / max(1, it - 50))); REFERENCE 4.3 tabulates 2^15 at 100, 32 at 200, 4.4 at 400, 2 at 800, 1.41 at 1550, 1.19 at 3050
+    [InlineData(100, 32768.0, 1e-9)]
+    [InlineData(200, 32.0, 1e-12)]
+    [InlineData(400, 4.4, 0.05)]
+    [InlineData(800, 2.0, 1e-12)]
+    [InlineData(1550, 1.41, 0.01)]
+    [InlineData(3050, 1.19, 0.01)]
+    public void AnnealingGivesTheReferenceTemperatureTable(int it, double expected, double tolerance)
+    {
+        var t = new Schedule.Annealing(2, 750, offset: 50, floor: 1);
+        Assert.InRange(t.At(it), expected * (1 - tolerance), expected * (1 + tolerance));
+        Assert.Equal(Math.Max(1, Math.Pow(2, 750.0 / Math.Max(1, it - 50))), t.At(it));
+    }
+
+    [Fact]
+    public void AnnealingHoldsItsFirstValueUntilTheSecondStepThenFallsTowardsOne()
+    {
+        // the paper's max(1.25, 2^(10 / floor(tau/50))): flat at 2^10 while floor(tau/50) <= 1
+        var paper = new Schedule.Annealing(2, 10, every: 50, floor: 1.25);
+        Assert.Equal([1024, 1024, 1024, 32, Math.Pow(2, 10.0 / 7), 1.25], new[] { 0, 50, 99, 100, 370, 100000 }.Select(paper.At));
+        var rising = new Schedule.Annealing(0.5, 4);
+        Assert.Equal([0.0625, 0.0625, 0.25, Math.Pow(0.5, 0.004)], new[] { 0, 1, 2, 1000 }.Select(rising.At));
+    }
+
+    [Fact]
+    public void AnnealingRefusesAnOverflowingFirstValue()
+    {
+        Assert.Equal("scale", Assert.Throws<InvalidSettingException>(() => new Schedule.Annealing(10, 1000)).Field);
+        Assert.Equal("base", Assert.Throws<InvalidSettingException>(() => new Schedule.Annealing(-2, 10)).Field);
     }
 
     [Fact]
@@ -153,6 +203,11 @@ public class ScheduleTests
         new Schedule.Min([PaperSchedules.MaxFrequency, new Schedule.Constant(0.03)]),
         new Schedule.Clamp(new Schedule.Exponential(1, 1.01), upper: 4),
         new Schedule.Clamp(new Schedule.Exponential(1, 0.99), lower: 0.5),
+        new Schedule.Annealing(2, 750, offset: 50, floor: 1),
+        new Schedule.Annealing(0.5, 3, every: 20),
+        new Schedule.Staircase(1, -0.1, 3, offset: 2, limit: 0.2),
+        new Schedule.Exponential(-2, 1.5, every: 100),
+        new Schedule.Power(2, -0.5, 100, floor: 3),
     ];
 
     [Theory]
@@ -177,6 +232,10 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void WholeNumbersMayBeSpelledAsDecimalsOrWithExponents() =>
+        Assert.Equal(PaperSchedules.MaxFrequency, Schedule.Parse("""{"type":"staircase","start":0.02,"step":0.005,"every":1.5e2,"offset":0.0,"limit":0.11}"""));
+
+    [Fact]
     public void ABareNumberReadsAsAConstant() => Assert.Equal(new Schedule.Constant(20), Schedule.Parse("20"));
 
     [Theory]
@@ -188,6 +247,9 @@ public class ScheduleTests
     [InlineData("""{"type":"constant","value":1,"value":2}""", "$.value", "given twice")]
     [InlineData("""{"type":"staircase","start":0.02,"step":0.005,"every":0}""", "$.every", "at least 1")]
     [InlineData("""{"type":"staircase","start":0.02,"step":0.005,"every":1.5}""", "$.every", "whole number")]
+    [InlineData("""{"type":"staircase","start":0.02,"step":0.005,"every":150,"max":0.1}""", "$.max", "(its members: type, start, step, every, offset, limit)")]
+    [InlineData("""{"type":"annealing","base":0,"scale":1}""", "$.base", "positive")]
+    [InlineData("""{"type":"annealing","base":2}""", "$.scale", "is required")]
     [InlineData("""{"type":"exponential","initial":1,"factor":-0.5}""", "$.factor", "positive")]
     [InlineData("""{"type":"power","initial":1,"exponent":1,"scale":0}""", "$.scale", "positive")]
     [InlineData("""{"type":"piecewise","points":[]}""", "$.points", "at least one")]
@@ -223,26 +285,5 @@ public class ScheduleTests
         Assert.Equal("every", e.Field);
         Assert.Equal("value", Assert.Throws<InvalidSettingException>(() => new Schedule.Constant(double.NaN)).Field);
         Assert.Equal("points[1].at", Assert.Throws<InvalidSettingException>(() => new Schedule.Piecewise([new(3, 1), new(2, 1)])).Field);
-    }
-
-    private sealed record Holder(Schedule Rate, Schedule? Other = null);
-
-    [Fact]
-    public void TheSerializerBindsSchedulesInOptionRecordsBothWays()
-    {
-        var holder = new Holder(PaperSchedules.StepScale, new Schedule.Constant(3));
-        string json = JsonSerializer.Serialize(holder);
-        var back = JsonSerializer.Deserialize<Holder>(json)!;
-        Assert.Equal(holder.Rate, back.Rate);
-        Assert.Equal(holder.Other, back.Other);
-        Assert.Equal(new Schedule.Constant(0.5), JsonSerializer.Deserialize<Holder>("""{"Rate":0.5}""")!.Rate);
-    }
-
-    [Fact]
-    public void TheSerializerReportsTheScheduleLocationAndTheMemberInside()
-    {
-        var e = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Holder>("""{"Rate":{"type":"max","items":[{"type":"exponential","initial":1}]}}"""));
-        Assert.Equal("$.Rate", e.Path);
-        Assert.Contains("items[0].factor", e.Message);
     }
 }
