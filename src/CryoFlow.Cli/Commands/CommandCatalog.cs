@@ -8,6 +8,8 @@ public static class CommandCatalog
     public static IEnumerable<Command> All(ConsoleIo io)
     {
         yield return InspectCommand.Create(io);
+        yield return DemoCommand.Create(io);
+        yield return ReconstructCommand.Create(io);
         yield return SimulateCommand.Create(io);
         yield return FscCommand.Create(io);
         yield return BenchCommand.Create(io);

@@ -28,16 +28,23 @@ public sealed class FscCurve
     public IReadOnlyList<FscShell> Shells { get; }
 
     /// <summary>
-    /// The resolution (Å) where the curve first falls below <paramref name="threshold"/>, linearly
-    /// interpolated between the shells either side of the crossing. Shell 0 (the mean) is ignored.
-    /// When the curve never falls below the threshold the answer is Nyquist (2 x voxel size).
+    /// The resolution (Å) where the curve falls below <paramref name="threshold"/>: the first crossing
+    /// after the curve has reached the threshold (two consecutive shells at or above it), linearly
+    /// interpolated between the shells either side. Shell 0 (the mean) is ignored, and so is a dip
+    /// in the lowest shells (a handful of coefficients each) before the curve has reached the threshold. Such a dip comes from density that one map cannot hold, not from
+    /// resolution; a positivity-constrained reconstruction compared with a truth that has negative
+    /// density is the common case. When the curve never reaches the threshold the answer is the lowest
+    /// resolution (shell 1); when it never falls below it, Nyquist (2 x voxel size).
     /// </summary>
     public double ResolutionAt(double threshold)
     {
-        for (int s = 1; s < Shells.Count; s++)
+        int start = 1;
+        while (start < Shells.Count && !(Shells[start].Correlation >= threshold
+            && (start + 1 == Shells.Count || Shells[start + 1].Correlation >= threshold))) start++;
+        if (start == Shells.Count) return 1.0 / Shells[1].Frequency;
+        for (int s = start + 1; s < Shells.Count; s++)
         {
             if (Shells[s].Correlation >= threshold) continue;
-            if (s == 1) return 1.0 / Shells[1].Frequency;
             double c0 = Shells[s - 1].Correlation, c1 = Shells[s].Correlation;
             double t = (c0 - threshold) / (c0 - c1);
             double f = Shells[s - 1].Frequency + t * (Shells[s].Frequency - Shells[s - 1].Frequency);

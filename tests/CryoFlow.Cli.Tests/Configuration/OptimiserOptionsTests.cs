@@ -7,6 +7,11 @@ namespace CryoFlow.Cli.Tests.Configuration;
 /// <summary>The optimiser section and the Numerics optimiser it builds.</summary>
 public class OptimiserOptionsTests
 {
+    /// <summary>The defaults: the paper's line search, tightened as the reference code's is (REFERENCE 5.3).</summary>
+    private static readonly NumericLineSearch DefaultLineSearch = NumericLineSearch.Paper with { Tighten = true };
+
+    private static readonly SagdOptions DefaultSagd = SagdOptions.Paper with { LineSearch = DefaultLineSearch };
+
     private static ReconstructConfig Set(params string[] sets) => ReconstructConfig.Load(null, sets);
 
     private static float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
@@ -15,11 +20,11 @@ public class OptimiserOptionsTests
     public void TheDefaultsBuildThePapersSagd()
     {
         var options = ReconstructConfig.Default.Optimiser;
-        Assert.Equal(SagdOptions.Paper, options.CreateOptimiserOptions());
-        Assert.Equal(NumericLineSearch.Paper, options.LineSearch.CreateLineSearch());
+        Assert.Equal(DefaultSagd, options.CreateOptimiserOptions());
+        Assert.Equal(DefaultLineSearch, options.LineSearch.CreateLineSearch());
         var sagd = Assert.IsType<SagdOptimiser>(options.CreateOptimiser(27, 4));
         Assert.Equal(PaperSchedules.StepScale, sagd.StepScale);
-        Assert.Equal(NumericLineSearch.Paper, sagd.Lipschitz.Options);
+        Assert.Equal(DefaultLineSearch, sagd.Lipschitz.Options);
         Assert.Equal(0, sagd.LowerBound);
         Assert.Equal(1, sagd.ForgettingFactor(500));
         Assert.Equal(4, sagd.History.BatchCount);
@@ -29,7 +34,7 @@ public class OptimiserOptionsTests
     public void DefaultJsonBuildsThePapersSagdToo()
     {
         var fromFile = ReconstructConfig.Load(ConfigsTests.Preset("default.json"), []);
-        Assert.Equal(SagdOptions.Paper, fromFile.Optimiser.CreateOptimiserOptions());
+        Assert.Equal(DefaultSagd, fromFile.Optimiser.CreateOptimiserOptions());
     }
 
     [Fact]
@@ -38,7 +43,7 @@ public class OptimiserOptionsTests
         var options = Set("optimiser.forgetting=true").Optimiser;
         var sagd = Assert.IsType<SagdOptions>(options.CreateOptimiserOptions());
         Assert.Equal(ReferenceSchedules.ForgettingWindow, sagd.ForgettingWindow);
-        Assert.Equal(SagdOptions.Paper with { ForgettingWindow = ReferenceSchedules.ForgettingWindow }, sagd);
+        Assert.Equal(DefaultSagd with { ForgettingWindow = ReferenceSchedules.ForgettingWindow }, sagd);
         var optimiser = Assert.IsType<SagdOptimiser>(options.CreateOptimiser(8, 2));
         for (int tau = 0; tau < 5000; tau++)
         {
@@ -66,9 +71,9 @@ public class OptimiserOptionsTests
         var nesterov = Assert.IsType<NesterovOptions>(c.Optimiser.CreateOptimiserOptions());
         Assert.Equal(new Schedule.Constant(0.5), nesterov.Momentum);
         Assert.Equal(new Schedule.Constant(0.25), nesterov.StepScale);
-        Assert.Equal(NumericLineSearch.Paper, nesterov.LineSearch);
+        Assert.Equal(DefaultLineSearch, nesterov.LineSearch);
         var sgd = Assert.IsType<SgdOptions>(Set("optimiser.kind=sgd").Optimiser.CreateOptimiserOptions());
-        Assert.Equal(new SgdOptions(), sgd);
+        Assert.Equal(new SgdOptions { LineSearch = DefaultLineSearch }, sgd);
         var adagrad = Assert.IsType<AdaGradOptions>(
             Set("optimiser.kind=adagrad", "optimiser.learningRate={\"type\":\"power\",\"initial\":0.1,\"exponent\":0.5,\"scale\":100}").Optimiser.CreateOptimiserOptions());
         Assert.Equal(new Schedule.Power(0.1, 0.5, 100), adagrad.LearningRate);
@@ -90,7 +95,7 @@ public class OptimiserOptionsTests
     {
         var lineSearch = Set("optimiser.lineSearch={\"every\":5,\"onResolutionChange\":false,\"initialL\":3,\"decayHalfLife\":null}")
             .Optimiser.LineSearch.CreateLineSearch();
-        Assert.Equal(NumericLineSearch.Paper with
+        Assert.Equal(DefaultLineSearch with
         {
             Interval = new Schedule.Constant(5),
             OnMaxFrequencyChange = false,

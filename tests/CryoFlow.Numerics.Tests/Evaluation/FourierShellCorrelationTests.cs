@@ -89,4 +89,21 @@ public class FourierShellCorrelationTests
         long total = fsc.Shells.Sum(s => s.Coefficients);
         Assert.True(total < (long)D * D * D && total > D * D * D / 2);
     }
+
+    [Fact]
+    public void ResolutionIgnoresALowFrequencyDipBeforeTheCurveReachesTheThreshold()
+    {
+        double[] c = [1, 0.45, 0.62, 0.9, 0.8, 0.7, 0.4, 0.2, 0.1];
+        var curve = new FscCurve(16, 2.0, c.Select((v, i) => new FscShell(i, i / 32.0, v, 10)).ToArray());
+        // crosses 0.5 between shells 5 (0.7) and 6 (0.4): at shell 5 + 2/3
+        Assert.Equal(32 / (5 + 2.0 / 3), curve.ResolutionAt(0.5), 9);
+        // never reaches 0.95 after shell 0: the lowest resolution
+        Assert.Equal(32.0, curve.ResolutionAt(0.95), 9);
+        // never falls below 0.05: Nyquist
+        Assert.Equal(4.0, curve.ResolutionAt(0.05), 9);
+        // a single low shell at the threshold before the dip does not start the curve
+        double[] d = [1, 0.5, 0.41, 0.65, 0.86, 0.7, 0.3, 0.1, 0.0];
+        var dipped = new FscCurve(16, 2.0, d.Select((v, i) => new FscShell(i, i / 32.0, v, 10)).ToArray());
+        Assert.Equal(32 / (5 + 0.5), dipped.ResolutionAt(0.5), 9);
+    }
 }

@@ -33,10 +33,16 @@ public sealed class ResilientParticleReader
 {
     private readonly IParticleImageSource _source;
     private readonly ResiliencePipeline _retry;
+    private readonly Func<int, string> _name;
 
-    public ResilientParticleReader(IParticleImageSource source, ReadRetryOptions options, ILogger log)
+    /// <param name="source">where the pixels come from</param>
+    /// <param name="options">retry settings</param>
+    /// <param name="log">receives one warning per retry</param>
+    /// <param name="name">how a particle is named in messages (e.g. its rlnImageName); default "particle N"</param>
+    public ResilientParticleReader(IParticleImageSource source, ReadRetryOptions options, ILogger log, Func<int, string>? name = null)
     {
         _source = source;
+        _name = name ?? (i => $"particle {i}");
         _retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
@@ -47,13 +53,15 @@ public sealed class ResilientParticleReader
                 UseJitter = true,
                 OnRetry = args =>
                 {
-                    log.Warning("Read failed ({Error}); retry {Attempt} of {Max} in {Delay:F2} s",
-                        args.Outcome.Exception?.Message, args.AttemptNumber + 1, options.MaxRetries, args.RetryDelay.TotalSeconds);
+                    log.Warning("Read of {Particle} failed ({Error}); retry {Attempt} of {Max} in {Delay:F2} s",
+                        args.Context.Properties.GetValue(ParticleKey, "?"), args.Outcome.Exception?.Message, args.AttemptNumber + 1, options.MaxRetries, args.RetryDelay.TotalSeconds);
                     return ValueTask.CompletedTask;
                 },
             })
             .Build();
     }
+
+    private static readonly ResiliencePropertyKey<string> ParticleKey = new("particle");
 
     /// <summary>A missing file or folder is not transient: retrying cannot make it appear.</summary>
     private static bool IsTransient(IOException e) => e is not FileNotFoundException and not DirectoryNotFoundException;
@@ -62,9 +70,11 @@ public sealed class ResilientParticleReader
     /// <param name="destination">width * height floats</param>
     public ReadOutcome Read(int index, float[] destination)
     {
+        var context = ResilienceContextPool.Shared.Get();
+        context.Properties.Set(ParticleKey, _name(index));
         try
         {
-            _retry.Execute(static state => state.Source.Read(state.Index, state.Destination), (Source: _source, Index: index, Destination: destination));
+            _retry.Execute(static (_, state) => state.Source.Read(state.Index, state.Destination), context, (Source: _source, Index: index, Destination: destination));
         }
         catch (CryoFlowDataException e)
         {
@@ -72,12 +82,16 @@ public sealed class ResilientParticleReader
         }
         catch (IOException e)
         {
-            return new ReadOutcome(index, $"particle {index}: read failed after retries: {e.Message}");
+            return new ReadOutcome(index, $"{_name(index)}: read failed after retries: {e.Message}");
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
         for (int i = 0; i < destination.Length; i++)
         {
             if (!float.IsFinite(destination[i]))
-                return new ReadOutcome(index, $"particle {index}: pixel {i} (x {i % Side(destination.Length)}, y {i / Side(destination.Length)}) is {destination[i]}");
+                return new ReadOutcome(index, $"{_name(index)}: pixel {i} (x {i % Side(destination.Length)}, y {i / Side(destination.Length)}) is {destination[i]}");
         }
         return new ReadOutcome(index, null);
     }

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using CryoFlow.Cli.Logging;
+using CryoFlow.Pipeline.Configuration;
+using CryoFlow.Pipeline.Reconstruction;
+
+namespace CryoFlow.Cli.Commands;
+
+/// <summary>`cryoflow reconstruct PARTICLES --out RUN`: ab-initio reconstruction from a random start.</summary>
+public static class ReconstructCommand
+{
+    public static Command Create(ConsoleIo io)
+    {
+        var particles = new Argument<FileInfo>("particles") { Description = "Particles: a RELION .star, a cryoSPARC .cs, or a bare .mrcs stack (with --apix)." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: map.mrc, particles.star, metrics.jsonl, run.log, config.json, iterations/.", Required = true };
+        var config = new Option<FileInfo?>("--config") { Description = "Parameter preset, e.g. configs/quick.json (default: the built-in defaults = configs/default.json)." };
+        var sets = new Option<string[]>("--set") { Description = "Override a configuration key: --set optimiser.kind=nesterov (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (run.threads)." };
+        var seed = new Option<int?>("--seed") { Description = "Random seed (run.seed)." };
+        var maxIterations = new Option<int?>("--max-iterations") { Description = "Hard cap on iterations (run.maxIterations); outputs are still written." };
+        var timeLimit = new Option<string?>("--time-limit") { Description = "Hard cap on wall time, e.g. 8h, 90m, 3600s (run.timeLimitMinutes)." };
+        var target = new Option<double?>("--target-resolution") { Description = "Stop refining at this resolution in Å (resolution.targetResolution)." };
+        var apix = new Option<double?>("--apix") { Description = "Pixel size in Å when the input does not give it (data.pixelSize)." };
+        var datadir = new Option<DirectoryInfo?>("--datadir") { Description = "Extra folder where stacks named in the particle file are looked for." };
+        var bad = new Option<BadParticlePolicy>("--on-bad-particle") { Description = "skip: list bad particles in RUN/rejected.star and go on; fail: check all first and stop before writing anything.", DefaultValueFactory = _ => BadParticlePolicy.Skip };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log to the console too (run.log always has everything)." };
+        var command = new Command("reconstruct", "Reconstruct a 3D map from particle images, from a random start (SAGD with poses marginalised).")
+        {
+            particles, output, config, sets, threads, seed, maxIterations, timeLimit, target, apix, datadir, bad, verbose,
+        };
+        command.SetAction(pr =>
+        {
+            var overrides = new List<string>(pr.GetValue(sets) ?? []);
+            void Add(string key, string? value) { if (value is not null) overrides.Add($"{key}={value}"); }
+            Add("run.threads", pr.GetValue(threads)?.ToString(CultureInfo.InvariantCulture));
+            Add("run.seed", pr.GetValue(seed)?.ToString(CultureInfo.InvariantCulture));
+            Add("run.maxIterations", pr.GetValue(maxIterations)?.ToString(CultureInfo.InvariantCulture));
+            Add("run.timeLimitMinutes", pr.GetValue(timeLimit) is string t ? ParseDuration(t).TotalMinutes.ToString("R", CultureInfo.InvariantCulture) : null);
+            Add("resolution.targetResolution", pr.GetValue(target)?.ToString("R", CultureInfo.InvariantCulture));
+            Add("data.pixelSize", pr.GetValue(apix)?.ToString("R", CultureInfo.InvariantCulture));
+            var resolved = ReconstructConfig.Load(pr.GetValue(config)?.FullName, overrides);
+            string run = pr.GetValue(output)!.FullName;
+            Directory.CreateDirectory(run);
+            using var log = LogSetup.Create(pr.GetValue(verbose), Path.Combine(run, "run.log"));
+            string commandLine = "cryoflow " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            log.Information("cryoflow {Version}: {CommandLine}", VersionCommand.Version, commandLine);
+            log.Information("Configuration hash {Hash}", resolved.ConfigHash());
+            var request = new ReconstructRequest(pr.GetValue(particles)!.FullName, run, resolved, pr.GetValue(datadir)?.FullName, pr.GetValue(bad), commandLine);
+            var display = new RunDisplay(io.Error);
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var result = ReconstructJob.Run(request, log, display.Report, cancel.Token);
+                display.Finish();
+                io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{result.Reason}: {result.Iterations} iterations in {result.Seconds:F0} s, final maximum frequency {1 / result.FinalMaxFrequency:F1} Å; map {result.MapPath}, poses {result.ParticlesStarPath}{(result.Rejected > 0 ? $", {result.Rejected} particles rejected (rejected.star)" : "")}"));
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>8h, 90m, 3600s, 1.5h; a bare number is minutes.</summary>
+    internal static TimeSpan ParseDuration(string text)
+    {
+        string t = text.Trim().ToLowerInvariant();
+        double Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v
+            : throw new ArgumentException($"--time-limit: '{text}' is not a duration such as 8h, 90m or 3600s");
+        return t[^1] switch
+        {
+            'h' => TimeSpan.FromHours(Number(t[..^1])),
+            'm' => TimeSpan.FromMinutes(Number(t[..^1])),
+            's' => TimeSpan.FromSeconds(Number(t[..^1])),
+            _ => TimeSpan.FromMinutes(Number(t)),
+        };
+    }
+}
+
+/// <summary>The run's console line: iteration, resolution, objective, test NLL, speed and ETA; only on a terminal.</summary>
+internal sealed class RunDisplay(TextWriter error)
+{
+    private readonly bool _live = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error);
+    private bool _wrote;
+
+    public void Report(RunProgress p)
+    {
+        if (!_live) return;
+        double perIteration = p.Iteration > 0 ? p.Elapsed.TotalSeconds / p.Iteration : 0;
+        var eta = TimeSpan.FromSeconds(perIteration * Math.Max(0, p.MaxIterations - p.Iteration));
+        error.Write(string.Create(CultureInfo.InvariantCulture,
+            $"\rreconstruct {p.Stage}: iteration {p.Iteration}/{p.MaxIterations}, {p.Resolution:F1} Å, objective {p.Objective:G6}, test NLL {p.TestNll?.ToString("G6", CultureInfo.InvariantCulture) ?? "-"}, {p.ParticlesPerSecond:F0} particles/s, at most {eta:hh\\:mm\\:ss} left   "));
+        _wrote = true;
+    }
+
+    public void Finish()
+    {
+        if (_wrote) error.WriteLine();
+    }
+}

@@ -1,0 +1,140 @@
+using CryoFlow.Formats.Errors;
+using CryoFlow.Formats.Mrc;
+using CryoFlow.Formats.Particles;
+using CryoFlow.Formats.Star;
+using CryoFlow.Numerics.Evaluation;
+using CryoFlow.Pipeline.Configuration;
+using CryoFlow.Pipeline.Output;
+using CryoFlow.Pipeline.Reconstruction;
+using CryoFlow.Pipeline.Simulation;
+using CryoFlow.TestSupport;
+using Serilog.Core;
+
+namespace CryoFlow.Pipeline.Tests.Reconstruction;
+
+/// <summary>End-to-end runs on tiny simulated datasets (box 32, a few hundred particles).</summary>
+public class ReconstructJobTests
+{
+    private static SimulateResult Simulate(string dir, int count, int seed = 5) =>
+        SimulateJob.Run(TestPaths.RealData("volumes/hand-vol.mrc"),
+            new SimulateOptions(dir, count, VoxelSize: 3.0, Box: 32, Snr: 0.2, ShiftSigma: 1, Seed: seed), Logger.None);
+
+    private static ReconstructConfig Quick(int iterations, params string[] extra) => ReconstructConfig.Load(
+        Path.Combine(TestPaths.RepoRoot, "configs", "quick.json"),
+        [$"run.maxIterations={iterations}", "run.threads=2", "quadrature.shiftSigma=6", "quadrature.shiftExtent=12", .. extra]);
+
+    /// <summary>Mean FSC over the shells up to <paramref name="shell"/> after aligning <paramref name="map"/> to the truth.</summary>
+    private static double AlignedMeanFsc(string truthPath, string mapPath, int shell)
+    {
+        using var t = MrcReader.OpenVolume(truthPath, Logger.None);
+        using var m = MrcReader.OpenVolume(mapPath, Logger.None);
+        var truth = t.ReadVolume();
+        var aligned = MapAlignment.Align(truth, m.ReadVolume(), t.Width, t.Header.VoxelSizeX!.Value).Aligned;
+        var fsc = FourierShellCorrelation.Compute(truth, aligned, t.Width, t.Header.VoxelSizeX!.Value);
+        return fsc.Shells.Skip(1).Take(shell).Average(s => s.Correlation);
+    }
+
+    [Fact]
+    public void MapImprovesOverTheRandomStartAgainstTheTruth()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 400);
+        string run = dir.File("run");
+        var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(150)), Logger.None, cancel: TestContext.Current.CancellationToken);
+
+        Assert.Equal(150, result.Iterations);
+        Assert.Equal(StopReason.MaxIterations, result.Reason);
+        string truth = Path.Combine(dir.File("data"), SimulateJob.TruthName);
+        double start = AlignedMeanFsc(truth, Path.Combine(run, "iterations", "map_000000.mrc"), 8);
+        double final = AlignedMeanFsc(truth, result.MapPath, 8);
+        Assert.True(final > start + 0.15 && final > 0.6, $"mean FSC over shells 1-8: start {start:F3}, final {final:F3}");
+
+        // every output, readable
+        Assert.Equal(6.0, MrcReader.ReadHeader(result.MapPath, Logger.None).VoxelSizeX!.Value, 6);
+        var metrics = MetricsLog.Read(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal(150, metrics.Count);
+        Assert.Contains(metrics, m => m.TestNll is not null);
+        Assert.True(metrics[^1].TestNll is null || metrics.First(m => m.TestNll is not null).TestNll > metrics.Last(m => m.TestNll is not null).TestNll);
+        var poses = ParticleTable.Read(result.ParticlesStarPath);
+        Assert.Equal(400, poses.Count);
+        Assert.All(poses.Particles, p => Assert.NotNull(p.Pose));
+        Assert.Equal(ReconstructConfig.FromJson(File.ReadAllText(Path.Combine(run, "config.json"))).ConfigHash(), Quick(150).ConfigHash());
+    }
+
+    [Fact]
+    public void SameSeedAndThreadsGiveTheSameMap()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 200);
+        var a = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, dir.File("a"), Quick(30)), Logger.None, cancel: TestContext.Current.CancellationToken);
+        var b = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, dir.File("b"), Quick(30)), Logger.None, cancel: TestContext.Current.CancellationToken);
+        using var ra = MrcReader.OpenVolume(a.MapPath, Logger.None);
+        using var rb = MrcReader.OpenVolume(b.MapPath, Logger.None);
+        Assert.Equal(ra.ReadVolume(), rb.ReadVolume());
+    }
+
+    /// <summary>A simulated dataset with bad particles appended: a NaN image, a row past the end of its stack,
+    /// a missing stack, and an image of the wrong size.</summary>
+    private static (string Star, int Good) WithBadParticles(TempDir dir)
+    {
+        var sim = Simulate(dir.File("data"), 120);
+        string data = dir.File("data");
+        using (var w = MrcWriter.CreateStack(Path.Combine(data, "nan.mrcs"), 32, 32, new MrcWriterOptions { VoxelSize = 6 }))
+        {
+            var img = new float[32 * 32];
+            img[100] = float.NaN;
+            w.AppendImage(img);
+            w.Complete();
+        }
+        using (var w = MrcWriter.CreateStack(Path.Combine(data, "small.mrcs"), 24, 24, new MrcWriterOptions { VoxelSize = 6 }))
+        {
+            w.AppendImage(new float[24 * 24]);
+            w.Complete();
+        }
+        var doc = StarDocument.Read(sim.StarPath);
+        var rows = doc.Get("particles").RequireLoop();
+        int name = rows.RequireColumn("rlnImageName");
+        foreach (string image in new[] { "000001@nan.mrcs", "000500@particles.mrcs", "000001@missing.mrcs", "000001@small.mrcs" })
+        {
+            rows.AddRow(Enumerable.Range(0, rows.ColumnCount).Select(c => rows.GetString(0, c)).ToArray());
+            rows.SetString(rows.RowCount - 1, name, image);
+        }
+        string star = Path.Combine(data, "with-bad.star");
+        doc.Write(star);
+        return (star, 120);
+    }
+
+    [Fact]
+    public void BadParticlesAreListedInRejectedStarAndTheRunGoesOn()
+    {
+        using var dir = new TempDir();
+        var (star, good) = WithBadParticles(dir);
+        string run = dir.File("run");
+        var result = ReconstructJob.Run(new ReconstructRequest(star, run, Quick(40, "data.testSetSize=10")), Logger.None, cancel: TestContext.Current.CancellationToken);
+        Assert.Equal(4, result.Rejected);
+        var rejected = StarDocument.Read(Path.Combine(run, "rejected.star")).Get("particles").RequireLoop();
+        Assert.Equal(4, rejected.RowCount);
+        var reasons = Enumerable.Range(0, 4).Select(r => rejected.GetString(r, RejectedParticles.ReasonLabel)).ToArray();
+        var names = Enumerable.Range(0, 4).Select(r => rejected.GetString(r, "rlnImageName")).ToArray();
+        Assert.Equal(["000001@nan.mrcs", "000500@particles.mrcs", "000001@missing.mrcs", "000001@small.mrcs"], names);
+        Assert.Contains("NaN", reasons[0]);
+        Assert.Contains("particles.mrcs", reasons[1]);
+        Assert.Contains("missing.mrcs", reasons[2]);
+        Assert.Contains("24 x 24", reasons[3]);
+        Assert.True(File.Exists(result.MapPath));
+        Assert.Equal(good + 4, ParticleTable.Read(result.ParticlesStarPath).Count);
+    }
+
+    [Fact]
+    public void FailPolicyStopsBeforeWritingAnything()
+    {
+        using var dir = new TempDir();
+        var (star, _) = WithBadParticles(dir);
+        string run = dir.File("run");
+        var e = Assert.ThrowsAny<CryoFlowDataException>(() =>
+            ReconstructJob.Run(new ReconstructRequest(star, run, Quick(40), BadParticles: BadParticlePolicy.Fail), Logger.None, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("nan.mrcs", e.Message);
+        Assert.Contains(star, e.Message);
+        Assert.False(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any(), "the run folder must stay empty");
+    }
+}
