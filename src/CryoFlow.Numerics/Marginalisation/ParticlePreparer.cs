@@ -10,7 +10,11 @@ namespace CryoFlow.Numerics.Marginalisation;
 /// <param name="InvertContrast">multiply the floated image by -1 (for dark-protein data; RELION extraction usually
 /// inverts already)</param>
 /// <param name="MinimumBackgroundPixels">fewer background pixels than this is a failed preparation</param>
-public readonly record struct ParticlePreparationOptions(double ParticleRadius, bool InvertContrast = false, int MinimumBackgroundPixels = 64);
+/// <param name="MaskRadius">px: after the noise estimate, pixels beyond this radius from the centre are zeroed (REFERENCE 1.4's
+/// windowing); null for no mask</param>
+/// <param name="MaskSoftEdge">px: width of a raised-cosine edge beyond <paramref name="MaskRadius"/>; 0 for a hard edge</param>
+public readonly record struct ParticlePreparationOptions(double ParticleRadius, bool InvertContrast = false, int MinimumBackgroundPixels = 64,
+    double? MaskRadius = null, double MaskSoftEdge = 0);
 
 /// <summary>Why a particle could not be prepared.</summary>
 public enum PreparationStatus
@@ -43,6 +47,7 @@ public sealed class ParticlePreparer
     private readonly FourierDisc _fullDisc;
     private readonly float[] _normalised, _ring, _halfPlane;
     private readonly int[] _ringIndex;
+    private readonly float[]? _mask;
 
     /// <param name="rotator">the rotator the marginaliser will use (fixes D, padding and premultiplication)</param>
     /// <param name="options">particle radius and contrast</param>
@@ -71,6 +76,20 @@ public sealed class ParticlePreparer
             }
         _ringIndex = ring.ToArray();
         _ring = new float[_ringIndex.Length];
+        if (options.MaskRadius is double r)
+        {
+            if (!(r > 0) || !(options.MaskSoftEdge >= 0))
+                throw new ArgumentOutOfRangeException(nameof(options), r, "mask radius must be positive and the soft edge >= 0 px");
+            _mask = new float[d * d];
+            for (int y = 0; y < d; y++)
+                for (int x = 0; x < d; x++)
+                {
+                    double dist = Math.Sqrt((double)(x - d / 2) * (x - d / 2) + (double)(y - d / 2) * (y - d / 2));
+                    _mask[y * d + x] = dist <= r ? 1f
+                        : options.MaskSoftEdge > 0 && dist < r + options.MaskSoftEdge ? (float)(0.5 * (1 + Math.Cos(Math.PI * (dist - r) / options.MaskSoftEdge)))
+                        : 0f;
+                }
+        }
     }
 
     public ParticlePreparationOptions Options { get; }
@@ -132,6 +151,7 @@ public sealed class ParticlePreparer
         var x = _normalised.AsSpan();
         var status = Normalise(pixels, x, out double mean, out double sigma);
         if (status != PreparationStatus.Ok) return status;
+        if (_mask is not null) System.Numerics.Tensors.TensorPrimitives.Multiply(x, _mask, x);
 
         _rotator.Prepare(x, destination.Image);
 

@@ -58,8 +58,12 @@ public sealed record DataOptions : IConfigSection
 /// <summary>The circular mask applied to every image after the noise estimate.</summary>
 public sealed record MaskOptions : IConfigSection
 {
-    /// <summary>Apply it (REFERENCE 1.4: on, hard edge).</summary>
-    public bool Enabled { get; init; } = true;
+    /// <summary>
+    /// Apply it (REFERENCE 1.4: on, hard edge). Off by default: only the data are masked, not the model, and the CTF
+    /// spreads every projection beyond the particle radius, so outside the mask the model always predicts signal the
+    /// masked data lack; on small boxes that pull drove the density to zero in CryoFlow's tests.
+    /// </summary>
+    public bool Enabled { get; init; }
 
     /// <summary>Width of the raised-cosine edge outside the radius, px; 0: hard edge (REFERENCE 1.4).</summary>
     public double SoftEdgePx { get; init; }

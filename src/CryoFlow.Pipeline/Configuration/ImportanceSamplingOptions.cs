@@ -8,8 +8,11 @@ namespace CryoFlow.Pipeline.Configuration;
 /// </summary>
 public sealed record ImportanceSamplingOptions : IConfigSection
 {
-    /// <summary>Off: every particle evaluates the full quadrature grid at every visit.</summary>
-    public bool Enabled { get; init; } = true;
+    /// <summary>
+    /// Off: every particle evaluates the full quadrature grid at every visit. Off by default until the importance
+    /// samplers exist (issue 5); the reconstruct command refuses true until then.
+    /// </summary>
+    public bool Enabled { get; init; }
 
     /// <summary>s0: samples drawn = ceil(s0 ESS(q)) (DESIGN 4.2, REFERENCE 4.5: 10).</summary>
     public double EssScale { get; init; } = 10;

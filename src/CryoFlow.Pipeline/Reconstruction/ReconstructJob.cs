@@ -74,7 +74,10 @@ public sealed class ReconstructJob : IDisposable
         _rotator = new ImageRotator(_box, projection);
         _transform = _projector.CreateFourierVolume();
         _assembler = new GradientAssembler(_projector);
-        _preparation = new ParticlePreparationOptions(_radiusPx, cfg.Data.InvertContrast);
+        // background statistics from the border (pixels farther than D/2 - borderWidthPx from the centre, REFERENCE 1.3),
+        // then the circular mask at the particle radius (REFERENCE 1.4)
+        _preparation = new ParticlePreparationOptions(_box / 2.0 - cfg.Data.Noise.BorderWidthPx, cfg.Data.InvertContrast,
+            MaskRadius: cfg.Data.Mask.Enabled ? _radiusPx : null, MaskSoftEdge: cfg.Data.Mask.SoftEdgePx);
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
         _bestPose = new Pose?[data.Count];
         _bestProbability = new double[data.Count];
@@ -85,6 +88,7 @@ public sealed class ReconstructJob : IDisposable
     public static ReconstructResult Run(ReconstructRequest request, ILogger log, Action<RunProgress>? progress = null, CancellationToken cancel = default)
     {
         request.Config.Validate();
+        RefuseUnsupported(request.Config, log);
         var data = ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
         using var job = new ReconstructJob(request, log, data);
         return job.Execute(progress, cancel);
@@ -232,6 +236,24 @@ public sealed class ReconstructJob : IDisposable
         try { feeder.Wait(TimeSpan.FromSeconds(10)); }
         catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         return new ReconstructResult(map, star, done, reason, clock.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency);
+    }
+
+    /// <summary>
+    /// Settings this version cannot honour are refused, never silently ignored: a run that asks for them stops before
+    /// it starts, naming the key.
+    /// </summary>
+    private static void RefuseUnsupported(Configuration.ReconstructConfig cfg, ILogger log)
+    {
+        var issues = new List<Configuration.ConfigIssue>();
+        void Unsupported(bool asked, string path, string what) { if (asked) issues.Add(new(path, $"{what} is not supported yet")); }
+        Unsupported(!string.Equals(cfg.Quadrature.Symmetry, "C1", StringComparison.OrdinalIgnoreCase), "quadrature.symmetry", $"symmetry {cfg.Quadrature.Symmetry} (only C1)");
+        Unsupported(cfg.Data.WorkingBox.Policy != Configuration.WorkingBoxPolicy.None, "data.workingBox.policy", "Fourier cropping to a working box");
+        Unsupported(cfg.Data.Noise.Estimator != Configuration.NoiseEstimator.Mad, "data.noise.estimator", "a noise estimator other than mad");
+        Unsupported(cfg.Data.Noise.Scope != Configuration.NoiseScope.Particle, "data.noise.scope", "a noise sigma pooled over the dataset");
+        Unsupported(!cfg.Data.Noise.SubtractBackground, "data.noise.subtractBackground", "keeping the background mean");
+        Unsupported(cfg.ImportanceSampling.Enabled, "importanceSampling.enabled", "importance sampling (this version evaluates the full quadrature)");
+        if (issues.Count > 0) throw new Configuration.ConfigException(issues);
+        log.Information("Checkpoints are not written by this version (output.checkpoint is recorded in config.json only); a stopped run starts again from the beginning");
     }
 
     // ------------------------------------------------------------------ quadrature stages

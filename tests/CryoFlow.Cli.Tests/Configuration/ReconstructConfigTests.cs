@@ -426,7 +426,7 @@ public class ReconstructConfigTests
         var c = ReconstructConfig.Default;
         string canonical = c.CanonicalJson();
         Assert.DoesNotContain("\n", canonical);
-        Assert.StartsWith("{\"data\":{\"invertContrast\":false,\"mask\":{\"enabled\":true,", canonical);
+        Assert.StartsWith("{\"data\":{\"invertContrast\":false,\"mask\":{\"enabled\":false,", canonical);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))), c.ConfigHash());
         Assert.Matches("^[0-9a-f]{64}$", c.ConfigHash());
     }

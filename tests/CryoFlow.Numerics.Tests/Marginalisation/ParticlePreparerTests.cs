@@ -192,4 +192,32 @@ public class ParticlePreparerTests
         var pipe = Enumerable.Range(0, n).Select(i => (float)Math.Min(i, n - i)).ToArray();
         Assert.Equal(pipe.OrderBy(v => v).ElementAt(n / 2), RobustStatistics.Select(pipe.ToArray(), n / 2));
     }
+
+    [Fact]
+    public void MaskZeroesPixelsBeyondItsRadiusAfterTheNoiseEstimate()
+    {
+        var rotator = new ImageRotator(D, ProjectorOptions.Default, FftBackends.Managed);
+        var plain = new ParticlePreparer(rotator, new ParticlePreparationOptions(Radius), FftBackends.Managed);
+        var masked = new ParticlePreparer(rotator, new ParticlePreparationOptions(Radius, MaskRadius: 26, MaskSoftEdge: 3), FftBackends.Managed);
+        var img = NoisyParticle(5, 2, 11);
+        var a = plain.CreateParticle();
+        var b = masked.CreateParticle();
+        Assert.Equal(PreparationStatus.Ok, plain.TryPrepare(img, 2.0, Ctf, a));
+        Assert.Equal(PreparationStatus.Ok, masked.TryPrepare(img, 2.0, Ctf, b));
+        // the noise estimate is the same (the mask comes after it)
+        Assert.Equal(a.NoiseSigma, b.NoiseSigma, 12);
+        // the masked energy is the normalised image's energy weighted by the squared mask
+        var x = new float[D * D];
+        plain.Normalise(img, x, out _, out _);
+        double expected = 0;
+        for (int y = 0; y < D; y++)
+            for (int xx = 0; xx < D; xx++)
+            {
+                double dist = Math.Sqrt((xx - D / 2) * (xx - D / 2) + (y - D / 2) * (y - D / 2));
+                double w = dist <= 26 ? 1 : dist < 29 ? 0.5 * (1 + Math.Cos(Math.PI * (dist - 26) / 3)) : 0;
+                expected += w * w * x[y * D + xx] * x[y * D + xx];
+            }
+        Assert.Equal(expected, b.TotalEnergy, expected * 1e-5);
+        Assert.True(b.TotalEnergy < a.TotalEnergy);
+    }
 }

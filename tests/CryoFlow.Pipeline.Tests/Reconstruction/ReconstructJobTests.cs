@@ -137,4 +137,19 @@ public class ReconstructJobTests
         Assert.Contains(star, e.Message);
         Assert.False(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any(), "the run folder must stay empty");
     }
+
+    [Theory]
+    [InlineData("quadrature.symmetry=C2", "quadrature.symmetry")]
+    [InlineData("importanceSampling.enabled=true", "importanceSampling.enabled")]
+    [InlineData("data.workingBox.policy=ceiling", "data.workingBox.policy")]
+    public void SettingsThisVersionCannotHonourAreRefusedBeforeAnythingIsWritten(string set, string key)
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 50);
+        string run = dir.File("run");
+        var e = Assert.Throws<ConfigException>(() => ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(5, set)), Logger.None, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains(key, e.Message);
+        Assert.Contains("not supported", e.Message);
+        Assert.False(Directory.Exists(run));
+    }
 }
