@@ -9,7 +9,7 @@ public static class CliApp
 {
     public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
-        var io = new ConsoleIo(stdout ?? Console.Out, stderr ?? Console.Error);
+        var io = new ConsoleIo(stdout ?? Console.Out, stderr ?? Console.Error, args);
         var root = new RootCommand("CryoFlow: ab-initio cryo-EM reconstruction (Brubaker, Punjani & Fleet), streamed through bounded memory.");
         foreach (var command in CommandCatalog.All(io)) root.Subcommands.Add(command);
         var parsed = root.Parse(args);
@@ -35,8 +35,12 @@ public static class CliApp
     }
 }
 
-/// <summary>Where a command writes: the process console, or a capture in tests.</summary>
-public sealed record ConsoleIo(TextWriter Out, TextWriter Error);
+/// <summary>Where a command writes (the process console, or a capture in tests), and the arguments it was given.</summary>
+public sealed record ConsoleIo(TextWriter Out, TextWriter Error, IReadOnlyList<string> Arguments)
+{
+    /// <summary>The command line as a person would type it, for logs.</summary>
+    public string CommandLine => "cryoflow " + string.Join(' ', Arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
+}
 
 /// <summary>The process exit statuses, documented in README.md.</summary>
 public static class ExitCodes

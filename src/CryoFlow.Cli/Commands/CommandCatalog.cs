@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return InspectCommand.Create(io);
         yield return DemoCommand.Create(io);
         yield return ReconstructCommand.Create(io);
+        yield return RunRecipeCommand.Create(io);
         yield return SimulateCommand.Create(io);
         yield return FscCommand.Create(io);
         yield return BenchCommand.Create(io);

@@ -23,7 +23,7 @@ public static class DemoCommand
         var count = new Option<long>("--count") { Description = "Particles to simulate.", DefaultValueFactory = _ => 2000 };
         var box = new Option<int>("--box") { Description = "Box of the simulated images (the 64^3 hand is resampled; 6 Å/px at 32).", DefaultValueFactory = _ => 32 };
         var snr = new Option<double>("--snr") { DefaultValueFactory = _ => 0.1 };
-        var iterations = new Option<int>("--max-iterations") { DefaultValueFactory = _ => 300 };
+        var iterations = new Option<int>("--max-iterations") { DefaultValueFactory = _ => 600 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "0: all cores.", DefaultValueFactory = _ => 0 };
         var verbose = new Option<bool>("--verbose", "-v");

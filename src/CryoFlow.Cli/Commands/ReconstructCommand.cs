@@ -38,14 +38,24 @@ public static class ReconstructCommand
             Add("run.timeLimitMinutes", pr.GetValue(timeLimit) is string t ? ParseDuration(t).TotalMinutes.ToString("R", CultureInfo.InvariantCulture) : null);
             Add("resolution.targetResolution", pr.GetValue(target)?.ToString("R", CultureInfo.InvariantCulture));
             Add("data.pixelSize", pr.GetValue(apix)?.ToString("R", CultureInfo.InvariantCulture));
-            var resolved = ReconstructConfig.Load(pr.GetValue(config)?.FullName, overrides);
-            string run = pr.GetValue(output)!.FullName;
+            return Execute(io, pr.GetValue(particles)!.FullName, pr.GetValue(output)!.FullName, pr.GetValue(config)?.FullName, overrides,
+                pr.GetValue(datadir)?.FullName, pr.GetValue(bad), pr.GetValue(verbose));
+        });
+        return command;
+    }
+
+    /// <summary>Resolves the configuration and runs; shared by `reconstruct` and `run RECIPE`.</summary>
+    internal static int Execute(ConsoleIo io, string particlesPath, string run, string? preset, IReadOnlyList<string> overrides, string? datadir,
+        BadParticlePolicy bad, bool verbose)
+    {
+        {
+            var resolved = ReconstructConfig.Load(preset, overrides);
             Directory.CreateDirectory(run);
-            using var log = LogSetup.Create(pr.GetValue(verbose), Path.Combine(run, "run.log"));
-            string commandLine = "cryoflow " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            using var log = LogSetup.Create(verbose, Path.Combine(run, "run.log"));
+            string commandLine = io.CommandLine;
             log.Information("cryoflow {Version}: {CommandLine}", VersionCommand.Version, commandLine);
             log.Information("Configuration hash {Hash}", resolved.ConfigHash());
-            var request = new ReconstructRequest(pr.GetValue(particles)!.FullName, run, resolved, pr.GetValue(datadir)?.FullName, pr.GetValue(bad), commandLine);
+            var request = new ReconstructRequest(particlesPath, run, resolved, datadir, bad, commandLine);
             var display = new RunDisplay(io.Error);
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -62,8 +72,7 @@ public static class ReconstructCommand
             {
                 Console.CancelKeyPress -= onCancel;
             }
-        });
-        return command;
+        }
     }
 
     /// <summary>8h, 90m, 3600s, 1.5h; a bare number is minutes.</summary>

@@ -36,7 +36,7 @@ public static class SimulateCommand
             string outDir = pr.GetValue(output)!.FullName;
             Directory.CreateDirectory(outDir);
             using var log = LogSetup.Create(pr.GetValue(verbose), Path.Combine(outDir, "simulate.log"));
-            log.Information("cryoflow {Version} simulate {Args}", VersionCommand.Version, string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+            log.Information("cryoflow {Version}: {CommandLine}", VersionCommand.Version, io.CommandLine);
             var (dmin, dmax) = ParseRange(pr.GetValue(defocus)!, "--defocus");
             var options = new SimulateOptions(outDir, pr.GetValue(count), pr.GetValue(apix), pr.GetValue(box), ParseSnr(pr.GetValue(snr)!),
                 dmin, dmax, pr.GetValue(astig), pr.GetValue(shiftSigma), pr.GetValue(seed), pr.GetValue(voltage), pr.GetValue(cs),
