@@ -50,4 +50,6 @@ public static class ExitCodes
     public const int Usage = 1;
     /// <summary>Bad input data: a missing, truncated or malformed file; the message names file and field.</summary>
     public const int BadInput = 2;
+    /// <summary>Interrupted (Ctrl-C / SIGINT): the current minibatch finished and every output was written.</summary>
+    public const int Interrupted = 130;
 }

@@ -66,7 +66,7 @@ public static class ReconstructCommand
                 display.Finish();
                 io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{result.Reason}: {result.Iterations} iterations in {result.Seconds:F0} s, final maximum frequency {1 / result.FinalMaxFrequency:F1} Å; map {result.MapPath}, poses {result.ParticlesStarPath}{(result.Rejected > 0 ? $", {result.Rejected} particles rejected (rejected.star)" : "")}"));
-                return ExitCodes.Ok;
+                return result.Reason == StopReason.Cancelled ? ExitCodes.Interrupted : ExitCodes.Ok;
             }
             finally
             {

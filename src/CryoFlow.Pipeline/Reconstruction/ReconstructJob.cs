@@ -120,15 +120,18 @@ public sealed class ReconstructJob : IDisposable
         var dataGradient = new float[volume.Length];
 
         using var metrics = new MetricsLog(Path.Combine(run, "metrics.jsonl"));
-        using var feederStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        // the input stops when the run ends, not at the cancel itself: the minibatch in flight completes
+        using var feederStop = new CancellationTokenSource();
         var (buffer, feeder) = StartInput(cfg.Run.MaxIterations, feederStop.Token);
 
         var workers = new ActionBlock<WorkItem>[_threads];
         for (int w = 0; w < _threads; w++)
         {
             int worker = w;
+            // not bound to the run's cancellation: a cancel is honoured between iterations, so the
+            // minibatch in flight completes and every output is still written
             workers[w] = new ActionBlock<WorkItem>(item => Marginalise(worker, item),
-                new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, CancellationToken = cancel });
+                new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1 });
         }
 
         double bestTestNll = double.PositiveInfinity;
@@ -161,7 +164,7 @@ public sealed class ReconstructJob : IDisposable
                 }
 
                 int batch = _plan.BatchAt(it);
-                var items = TakeBatch(buffer, _plan.Batch(batch).Length, it, cancel);
+                var items = TakeBatch(buffer, _plan.Batch(batch).Length, it, feederStop.Token);
                 var totals = RunBatch(items, workers, withGradient: true);
                 if (totals.Particles == 0)
                 {

@@ -152,4 +152,20 @@ public class ReconstructJobTests
         Assert.Contains("not supported", e.Message);
         Assert.False(Directory.Exists(run));
     }
+
+    [Fact]
+    public void CancellingStopsBetweenIterationsAndStillWritesEveryOutput()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 120);
+        using var cancel = new CancellationTokenSource();
+        string run = dir.File("run");
+        var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(200, "data.testSetSize=10")), Logger.None,
+            p => { if (p.Iteration == 5) cancel.Cancel(); }, cancel.Token);
+        Assert.Equal(StopReason.Cancelled, result.Reason);
+        Assert.Equal(5, result.Iterations);
+        Assert.True(File.Exists(result.MapPath));
+        Assert.Equal(120, ParticleTable.Read(result.ParticlesStarPath).Count);
+        Assert.Equal(5, MetricsLog.Read(Path.Combine(run, "metrics.jsonl")).Count);
+    }
 }
