@@ -91,7 +91,8 @@ public sealed class ParticleMarginaliser : IDisposable
     /// <param name="particle">prepared for this marginaliser's rotator</param>
     /// <param name="slices">the minibatch's slices (their disc sets r*)</param>
     /// <param name="poses">the poses to sum over</param>
-    /// <param name="gradient">when given, G for this particle is added into it and the particle counted; null for the likelihood only</param>
+    /// <param name="gradient">when given, G for this particle is added into it and the particle counted (unless LL = -inf,
+    /// when no pose has a finite weight); null for the likelihood-only path</param>
     /// <param name="outputs">optional posterior marginals</param>
     public MarginalResult Evaluate(PreparedParticle particle, SliceSet slices, in PoseSubset poses, SliceGradient? gradient, in MarginalOutputs outputs)
     {
