@@ -12,10 +12,14 @@ namespace CryoFlow.Numerics.Marginalisation;
 /// (<c>CtfEvaluator.EvaluateDisc(..., psi)</c>, scale divided by σ), then runs <see cref="MarginalLikelihoodKernel"/>
 /// against the shared slices.
 /// <para><b>What LL is.</b> For the σ-normalised image x (D² pixels; unit white noise under the model) and the model
-/// m_pose = IDFT(CTF/σ · Φ* · S) restricted to |k| &lt; r*,
+/// image m_pose of the pose (CTF/σ times the slice, shifted by the origin, restricted to |k| &lt; r*),
 /// LL = log Σ_pose w(pose) exp(-½ Σ_pixels (x - m_pose)²)
 ///    = logsumexp_pose [lw_d + lw_p + lw_t - ½ (E_total + Σ_disc m_k C²|S|² - 2 Re Σ_disc m_k conj(Φ A_psi) C S)],
-/// with E_total = Σ x² (<see cref="PreparedParticle.TotalEnergy"/>). This is the reference code's -NLL
+/// with E_total = Σ x² (<see cref="PreparedParticle.TotalEnergy"/>); the in-band sums run in the slice frame over
+/// the rotated image A_psi and CTF C = CTF(R2(psi) k)/σ. (They equal the pixel-grid sums up to interpolation and
+/// discretisation: ~0.1% of the in-band signal energy Σ m C²|S|² for a particle well inside its box, up to ~1% when
+/// CTF-delocalised signal reaches the box edge, where rotating and periodically shifting an image do not commute;
+/// see the tests.) This is the reference code's -NLL
 /// (REFERENCE.md 3.5 with σ = σ₀ = 1): the out-of-band power ½ (E_total - E_disc) is included, so LL is the
 /// likelihood of the whole image and comparable across cutoffs r*. Left out, because they depend on neither the volume
 /// nor the pose: -(D²/2) log 2π (the same for every particle of a box size; the reference drops it too) and
@@ -91,7 +95,8 @@ public sealed class ParticleMarginaliser : IDisposable
     /// <param name="particle">prepared for this marginaliser's rotator</param>
     /// <param name="slices">the minibatch's slices (their disc sets r*)</param>
     /// <param name="poses">the poses to sum over</param>
-    /// <param name="gradient">when given, G for this particle is added into it and the particle counted; null for the likelihood only</param>
+    /// <param name="gradient">when given, G for this particle is added into it and the particle counted (unless LL = -inf,
+    /// when no pose has a finite weight); null for the likelihood-only path</param>
     /// <param name="outputs">optional posterior marginals</param>
     public MarginalResult Evaluate(PreparedParticle particle, SliceSet slices, in PoseSubset poses, SliceGradient? gradient, in MarginalOutputs outputs)
     {

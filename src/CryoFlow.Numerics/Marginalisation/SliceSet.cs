@@ -54,7 +54,7 @@ public sealed class SliceSet
 
     /// <summary>
     /// Recomputes every slice from a volume transform. Directions are independent, so the result is identical for any
-    /// degree of parallelism.
+    /// degree of parallelism. Allocates one 2 x Points scratch buffer per block of directions (per call, not per slice).
     /// </summary>
     /// <param name="projector">the projector that made <paramref name="transform"/></param>
     /// <param name="transform">from <see cref="VolumeProjector.Transform"/></param>
