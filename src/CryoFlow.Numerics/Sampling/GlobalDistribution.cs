@@ -53,6 +53,33 @@ public sealed class GlobalDistribution
         }
     }
 
+    /// <summary>
+    /// Carry an accumulator onto a new level when the quadrature changes (REFERENCE 4.6): each old point's mass is
+    /// spread over its kernel neighbours on the new domain (row-normalised, so the total and the weight are kept).
+    /// Particles recorded on the old level are later removed through the same kernel, which is approximate.
+    /// </summary>
+    /// <param name="kernel">from <paramref name="old"/>'s domain to the new one</param>
+    public static GlobalDistribution Remap(GlobalDistribution old, KernelTable kernel)
+    {
+        ArgumentNullException.ThrowIfNull(old);
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (kernel.Source != old.Domain) throw new ArgumentException("the kernel must start from the old distribution's domain", nameof(kernel));
+        var fresh = new GlobalDistribution(kernel.Target);
+        lock (old._gate)
+        {
+            for (int i = 0; i < old._sum.Length; i++)
+            {
+                double s = kernel.RowSum(i);
+                if (old._sum[i] == 0 || !(s > 0)) continue;
+                var nb = kernel.Neighbours(i);
+                var kv = kernel.Values(i);
+                for (int e = 0; e < nb.Length; e++) fresh._sum[nb[e]] += old._sum[i] * kv[e] / s;
+            }
+            fresh._weight = old._weight;
+        }
+        return fresh;
+    }
+
     /// <summary>Normalised distribution with <paramref name="particleCount"/> - weight unseen particles counted as uniform.</summary>
     public GlobalSnapshot Snapshot(int particleCount)
     {

@@ -48,3 +48,40 @@ public class FactorStateTests
         Assert.Equal(1.0, s.Values[0]);
     }
 }
+
+public class GlobalDistributionTests
+{
+    [Fact]
+    public void AccumulateAddsOneNormalisedDistributionPerParticleAndRemoveUndoesIt()
+    {
+        var d = SamplingScenes.SphereDomain(500);
+        var k = KernelTable.Build(d, d, flip: false);
+        var g = new GlobalDistribution(d);
+        var a = new FactorState(0, 0, [3, 4], [0.5, 0.5]);
+        var b = new FactorState(0, 0, [200], [1.0]);
+        g.Accumulate(a, k);
+        g.Accumulate(b, k);
+        g.Accumulate(a, k, -1);
+        Assert.Equal(1.0, g.Weight);
+        var snap = g.Snapshot(1);
+        Assert.Equal(1.0, snap.Probabilities.ToArray().Sum(), 12);
+        Assert.Equal(0.0, snap.Probabilities[3], 12);
+        Assert.True(snap.Probabilities[200] > 0.05);
+        // unseen particles count as uniform
+        var half = g.Snapshot(2);
+        Assert.Equal(0.5 * snap.Probabilities[200] + 0.5 / 500, half.Probabilities[200], 12);
+    }
+
+    [Fact]
+    public void RemapKeepsMassAndWeightOnTheFinerLevel()
+    {
+        var coarse = SamplingScenes.SphereDomain(300, 0);
+        var fine = SamplingScenes.SphereDomain(2000, 1);
+        var g = new GlobalDistribution(coarse);
+        g.Accumulate(new FactorState(0, 0, [10, 150], [0.3, 0.7]), KernelTable.Build(coarse, coarse, false));
+        var moved = GlobalDistribution.Remap(g, KernelTable.Build(coarse, fine, false));
+        Assert.Equal(1.0, moved.Weight);
+        Assert.Equal(1.0, moved.Snapshot(1).Probabilities.ToArray().Sum(), 12);
+        Assert.Same(fine, moved.Domain);
+    }
+}
