@@ -129,6 +129,19 @@ public class ParticleStateStoreTests
     }
 
     [Fact]
+    public void ADisposedStoreRefusesUse()
+    {
+        using var dir = new TempDir();
+        var store = ParticleStateStore.Create(dir.Path, 4);
+        store.Put(0, [1]);
+        store.Dispose();
+        store.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => store.Put(0, [2]));
+        Assert.Throws<ObjectDisposedException>(() => store.Get(0));
+        Assert.Throws<ObjectDisposedException>(() => store.Snapshot(dir.File("s.state")));
+    }
+
+    [Fact]
     public void ACorruptedWorkingLogRecordIsReportedWithFileAndOffset()
     {
         using var dir = new TempDir();
