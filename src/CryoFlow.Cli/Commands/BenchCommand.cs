@@ -14,6 +14,7 @@ public static class BenchCommand
         bench.Subcommands.Add(CreateIo(io));
         bench.Subcommands.Add(CreateKernel(io));
         bench.Subcommands.Add(CreateFft(io));
+        bench.Subcommands.Add(CreateState(io));
         return bench;
     }
 
@@ -57,6 +58,32 @@ public static class BenchCommand
                     if (r > 0) best = Math.Min(best, sw.Elapsed.TotalMilliseconds); // the first pass warms up
                 }
                 io.Out.WriteLine(FormattableString.Invariant($"{backend.Name,-8} {d}^3 forward + inverse: {best:F1} ms"));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateState(ConsoleIo io)
+    {
+        var dir = new Option<DirectoryInfo>("--dir") { Description = "Folder for the store and its snapshot (deleted afterwards).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "cryoflow-bench-state")) };
+        var particles = new Option<long>("--particles") { DefaultValueFactory = _ => 100_000 };
+        var bytes = new Option<int>("--record-bytes") { Description = "Mean record size (importance-sampling states: ~200 B early, ~4 KB late).", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("state", "The per-particle state store: put/get throughput, snapshot and open times, and memory (which must not grow with the particle count).")
+        {
+            dir, particles, bytes, threads,
+        };
+        command.SetAction(pr =>
+        {
+            string d = Path.Combine(pr.GetValue(dir)!.FullName, Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                io.Out.WriteLine(Formats.State.StateStoreBench.Run(d, pr.GetValue(particles), pr.GetValue(bytes), pr.GetValue(threads)).ToString());
+            }
+            finally
+            {
+                if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
             }
             return ExitCodes.Ok;
         });
