@@ -4,7 +4,7 @@ namespace CryoFlow.Formats.Star;
 /// Writes a file through a temporary sibling that is flushed to disk and then renamed over the
 /// target, so a crash or an exception never leaves a half-written target behind.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {

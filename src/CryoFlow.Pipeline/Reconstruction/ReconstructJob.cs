@@ -106,7 +106,7 @@ public sealed class ReconstructJob : IDisposable
         string run = _request.OutputDirectory;
         Directory.CreateDirectory(run);
         Directory.CreateDirectory(Path.Combine(run, "iterations"));
-        AtomicText(Path.Combine(run, "config.json"), cfg.ToJson());
+        Formats.Star.AtomicFile.Write(Path.Combine(run, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(cfg.ToJson())));
 
         // the held-out set is small and visited often: prepared once and kept
         var test = PrepareAll(_plan.TestSet, cancel);
@@ -571,18 +571,6 @@ public sealed class ReconstructJob : IDisposable
             probability[i] = _bestPose[i] is null ? 0 : _bestProbability[i];
         }
         ParticleStarWriter.Write(path, table, [.. ParticleColumn.FromPoses(poses), ParticleColumn.FromDoubles(RelionLabels.MaxValueProbDistribution, probability)]);
-    }
-
-    private static void AtomicText(string path, string text)
-    {
-        string tmp = path + $".{Guid.NewGuid():N}.tmp";
-        using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-            fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
     }
 
     public void Dispose()
