@@ -14,5 +14,6 @@ internal static class StateRecords
     }
 
     /// <summary>The record particle <paramref name="particle"/> gets at its <paramref name="version"/>-th put.</summary>
-    public static byte[] For(long particle, int version) => Make(new Random(HashCode.Combine(particle, version, 17)));
+    /// (seeded deterministically: HashCode.Combine is randomised per process, which made sizes, and size-based checks, vary between runs)
+    public static byte[] For(long particle, int version) => Make(new Random(unchecked((int)(particle * 1_000_003L + version * 7_919L + 17))));
 }
