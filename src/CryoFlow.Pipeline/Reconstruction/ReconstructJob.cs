@@ -59,6 +59,12 @@ public sealed class ReconstructJob : IDisposable
     private SliceGradient[] _gradients = [];
     private long _fullGridPoses;
 
+    // importance sampling (null when importanceSampling.enabled is false: the full grid every visit)
+    private SamplingEngine? _sampling;
+    private SamplingEngine.Worker[] _samplingWorkers = [];
+
+    private int _iteration;
+
     private ReconstructJob(ReconstructRequest request, ILogger log, ParticleDataset data)
     {
         _request = request;
@@ -110,6 +116,13 @@ public sealed class ReconstructJob : IDisposable
 
         // the held-out set is small and visited often: prepared once and kept
         var test = PrepareAll(_plan.TestSet, cancel);
+        if (cfg.ImportanceSampling.Enabled)
+        {
+            var training = new List<int>(_plan.TrainingCount);
+            for (int b = 0; b < _plan.BatchCount; b++) training.AddRange(_plan.Batch(b).ToArray());
+            _sampling = new SamplingEngine(cfg.ImportanceSampling, _data.Count, training, Path.Combine(run, "state"), cfg.Run.Seed);
+            _samplingWorkers = Enumerable.Range(0, _threads).Select(_ => new SamplingEngine.Worker()).ToArray();
+        }
         float[] volume = InitialVolume(test);
         WriteMap(Path.Combine(run, "iterations", "map_000000.mrc"), volume, "CryoFlow random start");
         long trainingCount = _plan.TrainingCount;
@@ -148,6 +161,8 @@ public sealed class ReconstructJob : IDisposable
                 var iterationClock = Stopwatch.StartNew();
                 int tau = (int)(it - 1);
                 bool changed = EnterStage(cfg.Resolution.MaxFrequencyAt(tau, _apix), tau);
+                _sampling?.BeginIteration();
+                _iteration = (int)it;
                 _projector.Transform(volume, _transform);
                 _slices!.Update(_projector, _transform, _threads);
 
@@ -188,6 +203,8 @@ public sealed class ReconstructJob : IDisposable
                     MaxFrequencyChanged = changed,
                 });
                 Release(items);
+                _sampling?.Commit();
+                var fractions = _sampling?.Fractions() ?? (1, 1, 1, 1);
                 if (!double.IsFinite(objective) || volume.Any(v => !float.IsFinite(v)))
                     throw new InvalidOperationException($"iteration {it}: the objective or the density became non-finite (objective {objective}); lower optimiser.stepScale");
 
@@ -202,10 +219,10 @@ public sealed class ReconstructJob : IDisposable
                     Objective = objective,
                     TestNll = testNll,
                     TestRremse = testRremse,
-                    QuadratureFraction = 1,
-                    DirectionFraction = 1,
-                    InPlaneFraction = 1,
-                    ShiftFraction = 1,
+                    QuadratureFraction = fractions.Total,
+                    DirectionFraction = fractions.Directions,
+                    InPlaneFraction = fractions.InPlane,
+                    ShiftFraction = fractions.Shifts,
                     ParticlesPerSecond = totals.Particles / Math.Max(seconds, 1e-9),
                     ResidentBytes = Environment.WorkingSet,
                     Rejected = _rejected.Count,
@@ -254,7 +271,6 @@ public sealed class ReconstructJob : IDisposable
         Unsupported(cfg.Data.Noise.Estimator != Configuration.NoiseEstimator.Mad, "data.noise.estimator", "a noise estimator other than mad");
         Unsupported(cfg.Data.Noise.Scope != Configuration.NoiseScope.Particle, "data.noise.scope", "a noise sigma pooled over the dataset");
         Unsupported(!cfg.Data.Noise.SubtractBackground, "data.noise.subtractBackground", "keeping the background mean");
-        Unsupported(cfg.ImportanceSampling.Enabled, "importanceSampling.enabled", "importance sampling (this version evaluates the full quadrature)");
         if (issues.Count > 0) throw new Configuration.ConfigException(issues);
         log.Information("Checkpoints are not written by this version (output.checkpoint is recorded in config.json only); a stopped run starts again from the beginning");
     }
@@ -280,6 +296,7 @@ public sealed class ReconstructJob : IDisposable
             ShiftRule = q.ShiftRule,
         });
         _grid = PoseGrid.FromQuadrature(level);
+        _sampling?.EnterLevel(level, _stage);
         double radius = Math.Min(maxFrequency * _box * _apix, _box / 2.0);
         _slices = new SliceSet(new Numerics.Fourier.FourierDisc(_box, radius), level.DirectionAngles);
         foreach (var m in _marginalisers) m.Dispose();
@@ -469,8 +486,19 @@ public sealed class ReconstructJob : IDisposable
     private void Marginalise(int worker, WorkItem item)
     {
         var prepared = item.Message.Prepared!;
-        var grid = _grid!;
-        var result = _marginalisers[worker].Evaluate(prepared, _slices!, grid.AsSubset(), item.Gradient ? _gradients[worker] : null);
+        MarginalResult result;
+        if (_sampling is null)
+        {
+            result = _marginalisers[worker].Evaluate(prepared, _slices!, _grid!.AsSubset(), item.Gradient ? _gradients[worker] : null);
+        }
+        else
+        {
+            var sw = _samplingWorkers[worker];
+            var subset = _sampling.Sample(sw, item.Message.Particle, _iteration);
+            result = _marginalisers[worker].Evaluate(prepared, _slices!, subset, item.Gradient ? _gradients[worker] : null, _sampling.Outputs(sw));
+            // the first evaluation of the iteration records the posterior; line-search evaluations reuse the same samples
+            if (item.RecordPose) _sampling.Record(sw, item.Message.Particle, _iteration);
+        }
         if (item.RecordPose)
         {
             _bestPose[item.Message.Particle] = result.BestPose;
@@ -575,6 +603,7 @@ public sealed class ReconstructJob : IDisposable
 
     public void Dispose()
     {
+        _sampling?.Dispose();
         foreach (var m in _marginalisers) m.Dispose();
         _data.Dispose();
     }

@@ -140,7 +140,6 @@ public class ReconstructJobTests
 
     [Theory]
     [InlineData("quadrature.symmetry=C2", "quadrature.symmetry")]
-    [InlineData("importanceSampling.enabled=true", "importanceSampling.enabled")]
     [InlineData("data.workingBox.policy=ceiling", "data.workingBox.policy")]
     public void SettingsThisVersionCannotHonourAreRefusedBeforeAnythingIsWritten(string set, string key)
     {
@@ -167,5 +166,24 @@ public class ReconstructJobTests
         Assert.True(File.Exists(result.MapPath));
         Assert.Equal(120, ParticleTable.Read(result.ParticlesStarPath).Count);
         Assert.Equal(5, MetricsLog.Read(Path.Combine(run, "metrics.jsonl")).Count);
+    }
+
+    [Fact]
+    public void ImportanceSamplingEvaluatesAFractionOfTheGridAndStillImprovesTheMap()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 400);
+        string run = dir.File("run");
+        var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(150, "importanceSampling.enabled=true")), Logger.None,
+            cancel: TestContext.Current.CancellationToken);
+        string truth = Path.Combine(dir.File("data"), SimulateJob.TruthName);
+        double start = AlignedMeanFsc(truth, Path.Combine(run, "iterations", "map_000000.mrc"), 8);
+        double final = AlignedMeanFsc(truth, result.MapPath, 8);
+        Assert.True(final > start + 0.15 && final > 0.6, $"mean FSC over shells 1-8: start {start:F3}, final {final:F3}");
+        var metrics = MetricsLog.Read(Path.Combine(run, "metrics.jsonl"));
+        // first visits evaluate the full grid; once particles have been seen, only a fraction
+        Assert.Equal(1.0, metrics[0].QuadratureFraction, 9);
+        Assert.True(metrics[^1].QuadratureFraction < 0.5, $"last iteration evaluated {metrics[^1].QuadratureFraction:P2} of the grid");
+        Assert.True(Directory.Exists(Path.Combine(run, "state")));
     }
 }
