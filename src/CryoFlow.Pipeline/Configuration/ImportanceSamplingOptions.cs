@@ -9,8 +9,9 @@ namespace CryoFlow.Pipeline.Configuration;
 public sealed record ImportanceSamplingOptions : IConfigSection
 {
     /// <summary>
-    /// Off: every particle evaluates the full quadrature grid at every visit. Off by default until the importance
-    /// samplers exist (issue 5); the reconstruct command refuses true until then.
+    /// On: after a particle's first visit only an importance-sampled part of the grid is evaluated (DESIGN 4.2). Off:
+    /// every particle evaluates the full quadrature grid at every visit. Off by default until its accuracy has been
+    /// measured on the issue's datasets (issue 5); turn it on with --set importanceSampling.enabled=true.
     /// </summary>
     public bool Enabled { get; init; }
 
