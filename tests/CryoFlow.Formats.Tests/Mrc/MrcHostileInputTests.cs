@@ -192,25 +192,23 @@ public class MrcHostileInputTests
 
     [Theory]
     [MemberData(nameof(HugeDimensions))]
-    public void RejectsHugeOrNegativeDimensionsFastWithoutAllocating(int nx, int ny, int nz, int mode)
+    public void RejectsHugeOrNegativeDimensionsWithoutAllocating(int nx, int ny, int nz, int mode)
     {
         using var dir = new TempDir();
         var raw = new RawMrc(nx, ny, nz, mode) { Data = new byte[4096] };
         string path = raw.WriteTo(dir.File("huge.mrcs"));
         var bytes = raw.ToBytes();
 
-        var clock = Stopwatch.StartNew();
+        // the allocation bound is the guard (STYLE.md keeps timing out of asserts; a hang would fail on the test timeout)
         long before = GC.GetAllocatedBytesForCurrentThread();
         var e1 = Assert.Throws<MrcFormatException>(() => MrcReader.OpenStack(path));
         var e2 = Assert.Throws<MrcFormatException>(() => MrcReader.OpenVolume(path));
         // Non-seekable stream: the length is unknown, so the error can only come when the data run out.
         var e3 = Assert.Throws<MrcFormatException>(() => ReadAllFromStream(new TrickleStream(bytes, 512), path));
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        clock.Stop();
 
         Assert.All([e1, e2, e3], e => Assert.Equal(path, e.FilePath));
         Assert.True(allocated < 4_000_000, $"allocated {allocated} bytes");
-        Assert.True(clock.ElapsedMilliseconds < 2_000, $"took {clock.ElapsedMilliseconds} ms");
     }
 
     [Fact]

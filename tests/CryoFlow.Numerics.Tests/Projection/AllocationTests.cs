@@ -8,12 +8,22 @@ namespace CryoFlow.Numerics.Tests.Projection;
 /// <summary>Hot paths allocate nothing once their workspaces exist (power-of-two sizes below 1024).</summary>
 public class AllocationTests
 {
+    /// <summary>
+    /// Bytes one call allocates in steady state: the least over a few calls after a warm-up. MathNet's FFT (behind the
+    /// managed backend) keeps process-wide caches that another test, running a different size on another thread, can
+    /// evict, so a single call may re-allocate them; our own code must reach zero.
+    /// </summary>
     private static long Allocated(Action a)
     {
         a(); // warm: plans, per-thread scratch, JIT
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        a();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 5 && least > 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            a();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return least;
     }
 
     [Theory]
