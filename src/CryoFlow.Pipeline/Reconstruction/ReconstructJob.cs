@@ -57,7 +57,6 @@ public sealed class ReconstructJob : IDisposable
     private SliceSet? _slices;
     private ParticleMarginaliser[] _marginalisers = [];
     private SliceGradient[] _gradients = [];
-    private long _fullGridPoses;
 
     // importance sampling (null when importanceSampling.enabled is false: the full grid every visit)
     private SamplingEngine? _sampling;
@@ -180,7 +179,7 @@ public sealed class ReconstructJob : IDisposable
 
                 int batch = _plan.BatchAt(it);
                 var items = TakeBatch(buffer, _plan.Batch(batch).Length, it, feederStop.Token);
-                var totals = RunBatch(items, workers, withGradient: true);
+                var totals = RunBatch(items, workers, withGradient: true, recordPose: true, out _);
                 if (totals.Particles == 0)
                 {
                     _log.Warning("Iteration {It}: every particle of minibatch {Batch} was rejected; skipping the step", it, batch);
@@ -303,7 +302,6 @@ public sealed class ReconstructJob : IDisposable
         var capacity = ParticleMarginaliser.CapacityFor(_slices, _grid.InPlaneCount, _grid.ShiftCount);
         _marginalisers = Enumerable.Range(0, _threads).Select(_ => new ParticleMarginaliser(_rotator, capacity)).ToArray();
         _gradients = Enumerable.Range(0, _threads).Select(_ => new SliceGradient(_slices)).ToArray();
-        _fullGridPoses = _grid.PoseCount;
         _log.Information("Iteration {It}: max frequency {F:F4} 1/Å ({Res:F1} Å, r* {R:F1} px): {D} directions x {P} in-plane x {T} shifts = {N:N0} poses, {K} Fourier points",
             tau + 1, maxFrequency, 1 / maxFrequency, radius, _grid.DirectionCount, _grid.InPlaneCount, _grid.ShiftCount, _grid.PoseCount, _slices.Points);
         return true;
@@ -456,10 +454,17 @@ public sealed class ReconstructJob : IDisposable
         public override string ToString() => Message.ToString();
     }
 
-    private sealed class BatchCountdown(int count)
+    private sealed class BatchCountdown
     {
-        private int _left = count;
+        private int _left;
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public BatchCountdown(int count)
+        {
+            _left = count;
+            if (count == 0) _done.SetResult();
+        }
+
         private double _llSum, _errorSum, _outOfBand;
         private readonly Lock _lock = new();
 
@@ -475,12 +480,6 @@ public sealed class ReconstructJob : IDisposable
             if (Interlocked.Decrement(ref _left) == 0) _done.SetResult();
         }
 
-        public void Skip()
-        {
-            if (Interlocked.Decrement(ref _left) == 0) _done.SetResult();
-        }
-
-        public void Complete() { if (Volatile.Read(ref _left) == 0) _done.TrySetResult(); }
     }
 
     private void Marginalise(int worker, WorkItem item)
@@ -508,16 +507,12 @@ public sealed class ReconstructJob : IDisposable
         item.Countdown.Signal(result.LogLikelihood, result.ExpectedSquaredError, outOfBand);
     }
 
-    /// <summary>Marginalises the valid particles of a batch on the worker blocks; returns (particles, LL sum).</summary>
-    private MinibatchTotals RunBatch(List<PreparedMessage> items, ActionBlock<WorkItem>[] workers, bool withGradient, bool recordPose = true) =>
-        RunBatch(items, workers, withGradient, recordPose, out _);
-
+    /// <summary>Marginalises the valid particles of a batch on the worker blocks; returns (particles, LL sum) and the summed squared error.</summary>
     private MinibatchTotals RunBatch(List<PreparedMessage> items, ActionBlock<WorkItem>[] workers, bool withGradient, bool recordPose, out double squaredErrorSum)
     {
         if (withGradient) foreach (var g in _gradients) g.Clear();
         var valid = items.Where(m => m.Prepared is not null).ToList();
         var countdown = new BatchCountdown(valid.Count);
-        countdown.Complete();
         for (int i = 0; i < valid.Count; i++)
             if (!workers[i % workers.Length].Post(new WorkItem(valid[i], withGradient, countdown, recordPose)))
                 throw new InvalidOperationException("a marginalisation worker stopped");
@@ -538,7 +533,7 @@ public sealed class ReconstructJob : IDisposable
     {
         _projector.Transform(point, _transform);
         _slices!.Update(_projector, _transform, _threads);
-        var totals = RunBatch(items, workers, withGradient: false, recordPose: false);
+        var totals = RunBatch(items, workers, withGradient: false, recordPose: false, out _);
         return -totals.MeanLogLikelihood + prior.Value(point);
     }
 
@@ -559,7 +554,8 @@ public sealed class ReconstructJob : IDisposable
     private float[] InitialVolume(List<PreparedMessage> sample)
     {
         var cfg = _request.Config;
-        var volume = RandomStart.Create(_box, new RandomStartOptions { Seed = cfg.Run.Seed, ParticleRadius = _radiusPx });
+        var start = new RandomStartOptions { Seed = cfg.Run.Seed, ParticleRadius = _radiusPx };
+        var volume = RandomStart.Create(_box, start);
         var ok = sample.Where(m => m.Prepared is not null).Select(m => m.Prepared!).ToList();
         double pixels = (double)_box * _box;
         double signal = ok.Count == 0 ? 0.05 : ok.Average(p => Math.Max(0, p.TotalEnergy / pixels - 1) * p.NoiseSigma * p.NoiseSigma);
@@ -581,7 +577,7 @@ public sealed class ReconstructJob : IDisposable
         // the CTF keeps about half the power on average
         double scale = power > 0 ? Math.Sqrt(2 * signal / power) : 1;
         for (int i = 0; i < volume.Length; i++) volume[i] = (float)(volume[i] * scale);
-        _log.Information("Random start: {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", 30, _radiusPx, scale, signal);
+        _log.Information("Random start: {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", start.SphereCount, _radiusPx, scale, signal);
         return volume;
     }
 

@@ -77,7 +77,7 @@ internal sealed class SamplingEngine : IDisposable
     public PoseSubset Sample(Worker worker, int particle, int iteration)
     {
         var states = ReadStates(particle);
-        var rng = new Random(Mix(_seed, iteration, particle));
+        var rng = new Random(Sampling.Seeds.Mix(_seed, iteration, particle));
         bool flip = iteration < _options.ChiralityFlipUntil;
         double[] global = [_options.GlobalShare.Directions, _options.GlobalShare.InPlane, _options.GlobalShare.Shifts];
         for (int f = 0; f < Factors; f++)
@@ -176,14 +176,6 @@ internal sealed class SamplingEngine : IDisposable
             states[f] = _domains[f].ContainsKey(s.LevelId) ? s : null;
         }
         return states;
-    }
-
-    private static int Mix(int seed, int iteration, int particle)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)iteration * 0xC2B2AE3D27D4EB4FUL ^ (ulong)particle * 0x165667B19E3779F9UL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     public void Dispose() => _store.Dispose();

@@ -24,7 +24,7 @@ public sealed class MinibatchPlan
         ArgumentOutOfRangeException.ThrowIfNegative(testSetSize);
         _seed = seed;
         var order = Enumerable.Range(0, particleCount).ToArray();
-        new Random(Mix(seed, -1)).Shuffle(order);
+        new Random(Seeds.Mix(seed, -1)).Shuffle(order);
         int test = Math.Min(testSetSize, particleCount - 1);
         TestSet = order[..test];
         Array.Sort(TestSet);
@@ -64,15 +64,7 @@ public sealed class MinibatchPlan
     public int[] EpochOrder(long epoch)
     {
         var order = Enumerable.Range(0, BatchCount).ToArray();
-        new Random(Mix(_seed, epoch)).Shuffle(order);
+        new Random(Seeds.Mix(_seed, epoch)).Shuffle(order);
         return order;
-    }
-
-    private static int Mix(int seed, long stream)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)stream * 0xD1B54A32D192ED03UL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 }

@@ -9,7 +9,7 @@ public readonly record struct ParticleDraw(long Index, Pose Pose, CtfParameters 
     /// <summary>Draws particle <paramref name="index"/>: the same numbers whatever the thread count or order.</summary>
     public static ParticleDraw Create(SimulateOptions o, double pixelSize, long index)
     {
-        var rng = new Random(Mix(o.Seed, index));
+        var rng = new Random(Sampling.Seeds.Mix(o.Seed, index));
         var angles = EulerAngles.FromMatrix(UniformRotation(rng));
         double ox = Gaussian(rng) * o.ShiftSigma * pixelSize;
         double oy = Gaussian(rng) * o.ShiftSigma * pixelSize;
@@ -37,15 +37,5 @@ public readonly record struct ParticleDraw(long Index, Pose Pose, CtfParameters 
     {
         double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-    }
-
-    /// <summary>A 31-bit seed from (seed, index) by a 64-bit finaliser, so neighbouring indices are unrelated.</summary>
-    public static int Mix(int seed, long index)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)index + 0x632BE59BD9B4E019UL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        z ^= z >> 31;
-        return (int)(z & 0x7FFFFFFF);
     }
 }
