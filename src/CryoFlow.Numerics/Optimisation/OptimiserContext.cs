@@ -40,6 +40,21 @@ public readonly ref struct OptimiserContext
 
     /// <summary>Whether w* changed at this iteration (triggers a line search by default).</summary>
     public bool MaxFrequencyChanged { get; init; }
+
+    /// <summary>
+    /// Radius, in Fourier pixels of the D^3 volume (r* = w* D apix), beyond which <see cref="DataGradient"/> carries
+    /// nothing: the band the minibatch was marginalised in. SAGD averages each Fourier shell over the stored gradients
+    /// whose band covers it. Infinity (the default): not band-limited.
+    /// </summary>
+    public double BandRadius { get; init; } = double.PositiveInfinity;
+
+    /// <summary>
+    /// Optional diagonal preconditioner of the data term in Fourier space, by shell: entry j scales the coefficients
+    /// with |k|^2 = j (integer Fourier px of the D^3 volume; 3 (D/2)^2 + 1 entries). Set it to H_max / H(|k|), the
+    /// inverse of the likelihood's curvature per shell relative to its largest, so that every shell converges at the
+    /// rate of the stiffest one (a step eps/L is stable for that one). Empty: none. Used by SAGD only.
+    /// </summary>
+    public ReadOnlySpan<float> ShellPreconditioner { get; init; }
 }
 
 /// <summary>Telemetry of one step (DESIGN 7: L, eps per iteration).</summary>

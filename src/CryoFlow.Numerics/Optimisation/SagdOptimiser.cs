@@ -21,6 +21,11 @@ namespace CryoFlow.Numerics.Optimisation;
 /// </list>
 /// The history is not reset when w* changes (as in the reference): batches' stale gradients are replaced as they
 /// come round; call <see cref="ResetMemory"/> to forget them.
+/// <para>Band-aware mean: a gradient stored at an earlier, smaller w* is zero in the shells added since, so after
+/// w* grows the plain mean g_bar / sum_b w_b would damp the new shells by the share of batches not yet revisited
+/// (the whole first epoch of a stage). When the stored gradients' bands differ (<see cref="OptimiserContext.BandRadius"/>)
+/// and the parameters are a D^3 volume, the mean is taken shell by shell in Fourier space: each coefficient at radius
+/// |k| is divided by the summed weight of the batches whose band covers |k|. With equal bands it is the plain mean.</para>
 /// </remarks>
 public sealed class SagdOptimiser : LipschitzStepOptimiser
 {
@@ -34,7 +39,23 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         if (History.Length != length) throw new ArgumentException($"history holds {History.Length} floats per gradient, the optimiser {length}", nameof(history));
         if (History.BatchCount != batchCount) throw new ArgumentException($"history holds {History.BatchCount} batches, expected {batchCount}", nameof(history));
         _window = options.ForgettingWindow;
+        _bands = new double[batchCount];
+        int box = (int)Math.Round(Math.Cbrt(length));
+        if (box >= 2 && box % 2 == 0 && (long)box * box * box == length)
+        {
+            _fft = Fourier.FftBackends.Default.Plan3D(box);
+            _spectrum = new float[_fft.ComplexLength];
+            _shellWeight = new double[3 * (box / 2) * (box / 2) + 1];
+        }
     }
+
+    private readonly double[] _bands;
+    private readonly Fourier.IFft3D? _fft;
+    private readonly float[]? _spectrum;
+    private readonly double[]? _shellWeight;
+
+    /// <summary>The band radius (<see cref="OptimiserContext.BandRadius"/>) of each batch's stored gradient; 0 before its first.</summary>
+    public Span<double> Bands => _bands;
 
     /// <summary>The SAG memory (for checkpoints and telemetry).</summary>
     public IGradientHistory History { get; }
@@ -59,7 +80,11 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         return 1 - 1 / w;
     }
 
-    public override void ResetMemory() => History.Clear();
+    public override void ResetMemory()
+    {
+        History.Clear();
+        Array.Clear(_bands);
+    }
 
     private protected override void CheckBatch(int batch)
     {
@@ -82,13 +107,77 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
             for (int b = 0; b < weights.Length; b++) weights[b] *= mu;
         }
         weights[batch] = 1;
+        _bands[batch] = context.BandRadius;
         TensorPrimitives.Add(sum, context.DataGradient, sum);
         History.Write(batch, context.DataGradient);
 
         double total = TotalWeight;
-        TensorPrimitives.MultiplyAdd(sum, (float)(-stepSize / total), context.Volume, context.Volume);
+        if (BandsDiffer(weights) || !context.ShellPreconditioner.IsEmpty)
+        {
+            BandAwareMean(sum, weights, context.ShellPreconditioner, scratch);
+            TensorPrimitives.MultiplyAdd(scratch, (float)-stepSize, context.Volume, context.Volume);
+        }
+        else
+        {
+            TensorPrimitives.MultiplyAdd(sum, (float)(-stepSize / total), context.Volume, context.Volume);
+        }
         if (!context.PriorGradient.IsEmpty)
             TensorPrimitives.MultiplyAdd(context.PriorGradient, (float)-stepSize, context.Volume, context.Volume);
+    }
+
+    /// <summary>Whether the batches in the memory were marginalised in different bands.</summary>
+    private bool BandsDiffer(ReadOnlySpan<double> weights)
+    {
+        double first = double.NaN;
+        for (int b = 0; b < weights.Length; b++)
+        {
+            if (weights[b] == 0) continue;
+            if (double.IsNaN(first)) first = _bands[b];
+            else if (_bands[b] != first) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// mean = F^-1[ P(|k|^2) F[sum](k) / W(|k|) ], W(r) = sum of the weights of the batches whose band is &gt;= r (all of
+    /// them where none is), P the shell preconditioner (1 when empty).
+    /// </summary>
+    private void BandAwareMean(ReadOnlySpan<float> sum, ReadOnlySpan<double> weights, ReadOnlySpan<float> preconditioner, Span<float> mean)
+    {
+        if (_fft is null)
+            throw new InvalidOperationException($"band-limited or preconditioned gradients need a D^3 volume; this optimiser holds {Length} parameters");
+        if (!preconditioner.IsEmpty && preconditioner.Length != _shellWeight!.Length)
+            throw new ArgumentException($"the shell preconditioner has {preconditioner.Length} entries, expected 3 (D/2)^2 + 1 = {_shellWeight.Length}", nameof(preconditioner));
+        var fft = _fft;
+        var spectrum = _spectrum!;
+        var shell = _shellWeight!;
+        int d = fft.BoxSize, h = d / 2 + 1;
+        double total = 0;
+        for (int b = 0; b < weights.Length; b++) total += weights[b];
+        for (int r2 = 0; r2 < shell.Length; r2++)
+        {
+            double radius = Math.Sqrt(r2), w = 0;
+            for (int b = 0; b < weights.Length; b++)
+                if (weights[b] != 0 && _bands[b] >= radius) w += weights[b];
+            shell[r2] = (w > 0 ? w : total) / (preconditioner.IsEmpty ? 1 : preconditioner[r2]);
+        }
+        fft.Forward(sum, spectrum);
+        for (int z = 0; z < d; z++)
+        {
+            int kz = z < d / 2 ? z : z - d;
+            for (int y = 0; y < d; y++)
+            {
+                int ky = y < d / 2 ? y : y - d;
+                int row = 2 * (z * d + y) * h;
+                for (int kx = 0; kx < h; kx++)
+                {
+                    float scale = (float)(1 / shell[kx * kx + ky * ky + kz * kz]);
+                    spectrum[row + 2 * kx] *= scale;
+                    spectrum[row + 2 * kx + 1] *= scale;
+                }
+            }
+        }
+        fft.Inverse(spectrum, mean);
     }
 
     private static SagdOptions Validated(SagdOptions options)

@@ -33,6 +33,12 @@ public sealed record DataOptions : IConfigSection
     /// <summary>Fourier cropping of the input to a smaller working box (DESIGN 6.1).</summary>
     public WorkingBoxOptions WorkingBox { get; init; } = new();
 
+    /// <summary>
+    /// An MRC map to start from instead of the random start (null: random spheres, the ab-initio case). Its box and
+    /// voxel size must match the particles'; its density is taken as it is, in the units of the particle images.
+    /// </summary>
+    public string? InitialMap { get; init; }
+
     /// <summary>min(TestSetSize, floor(TestSetMaxFraction * particles)): the test set for a dataset of this size.</summary>
     public int TestSetSizeFor(long particleCount)
     {

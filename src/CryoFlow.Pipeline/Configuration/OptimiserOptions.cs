@@ -47,6 +47,23 @@ public sealed record OptimiserOptions : IConfigSection
     /// <summary>Momentum coefficient for kind momentum and nesterov (the conventional 0.9; no source sets it).</summary>
     public double Momentum { get; init; } = 0.9;
 
+    /// <summary>
+    /// Keep the density non-negative after every step (REFERENCE 5.4, the papers: on). Off for maps whose density
+    /// relative to the solvent is negative in places (a band-passed or mean-subtracted ground truth); the exponential
+    /// prior, defined on v &gt;= 0 only, then cannot be used.
+    /// </summary>
+    public bool Positivity { get; init; } = true;
+
+    /// <summary>
+    /// SAGD only: scale each Fourier shell of the averaged gradient by the inverse of the likelihood's curvature there
+    /// (&lt;CTF^2/sigma^2&gt;(r) / 2r, relative to its largest), so high frequencies converge as fast as low ones
+    /// (<see cref="CryoFlow.Numerics.Optimisation.ShellPreconditioner"/>; CryoFlow, not in the papers). Off: the papers' plain step.
+    /// </summary>
+    public bool ShellPreconditioner { get; init; }
+
+    /// <summary>The largest factor the shell preconditioner may apply.</summary>
+    public double ShellPreconditionerCap { get; init; } = 50;
+
     /// <summary>AdaGrad's eta(tau), density units per step; required for kind adagrad, ignored otherwise (no source sets it).</summary>
     public Schedule? LearningRate { get; init; }
 
@@ -68,15 +85,17 @@ public sealed record OptimiserOptions : IConfigSection
     public NumericOptimiser CreateOptimiserOptions()
     {
         var lineSearch = LineSearch.CreateLineSearch();
+        double? bound = Positivity ? 0 : null;
         return Kind switch
         {
-            OptimiserKind.Sagd => new SagdOptions { StepScale = StepScale, LineSearch = lineSearch, ForgettingWindow = ForgettingWindow },
-            OptimiserKind.Sgd => new SgdOptions { StepScale = StepScale, LineSearch = lineSearch },
-            OptimiserKind.Momentum => new MomentumOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum) },
-            OptimiserKind.Nesterov => new NesterovOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum) },
+            OptimiserKind.Sagd => new SagdOptions { StepScale = StepScale, LineSearch = lineSearch, ForgettingWindow = ForgettingWindow, LowerBound = bound },
+            OptimiserKind.Sgd => new SgdOptions { StepScale = StepScale, LineSearch = lineSearch, LowerBound = bound },
+            OptimiserKind.Momentum => new MomentumOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum), LowerBound = bound },
+            OptimiserKind.Nesterov => new NesterovOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum), LowerBound = bound },
             OptimiserKind.Adagrad => new AdaGradOptions
             {
                 LearningRate = LearningRate ?? throw new InvalidOperationException("optimiser.learningRate: kind adagrad needs a learning rate"),
+                LowerBound = bound,
             },
             _ => throw new InvalidOperationException($"optimiser.kind: unknown optimiser {Kind}"),
         };
@@ -94,6 +113,8 @@ public sealed record OptimiserOptions : IConfigSection
         check.ScheduleValues(nameof(StepScale), StepScale, 0, double.PositiveInfinity, lowOpen: true);
         check.Positive(nameof(ForgettingRate), ForgettingRate);
         check.InRange(nameof(Momentum), Momentum, 0, 1, highOpen: true);
+        check.AtLeast(nameof(ShellPreconditionerCap), ShellPreconditionerCap, 1.0);
+        if (ShellPreconditioner && Kind != OptimiserKind.Sagd) check.Fail(nameof(ShellPreconditioner), $"the shell preconditioner works with kind sagd only (found {Kind.ToString().ToLowerInvariant()})");
         check.ScheduleValues(nameof(LearningRate), LearningRate, 0, double.PositiveInfinity, lowOpen: true);
         if (Kind == OptimiserKind.Adagrad && LearningRate is null) check.Fail(nameof(LearningRate), "kind adagrad needs a learning rate (a schedule, density units per step)");
     }

@@ -53,6 +53,8 @@ public sealed record ReconstructConfig : IConfigSection
 
     void IConfigSection.Validate(ConfigChecks check)
     {
+        if (!Optimiser.Positivity && Prior.Kind == PriorKind.Exponential)
+            check.Fail("optimiser.positivity", "false needs prior.kind uniform or car: the exponential prior is defined on non-negative density only");
     }
 
     // ---- loading ----

@@ -200,6 +200,8 @@ public sealed class ReconstructJob : IDisposable
                     Objective = objective,
                     ObjectiveAt = point => BatchObjective(point, items, workers, prior),
                     MaxFrequencyChanged = changed,
+                    BandRadius = _slices.Disc.Radius,
+                    ShellPreconditioner = ShellScales(test),
                 });
                 Release(items);
                 _sampling?.Commit();
@@ -305,6 +307,27 @@ public sealed class ReconstructJob : IDisposable
         _log.Information("Iteration {It}: max frequency {F:F4} 1/Å ({Res:F1} Å, r* {R:F1} px): {D} directions x {P} in-plane x {T} shifts = {N:N0} poses, {K} Fourier points",
             tau + 1, maxFrequency, 1 / maxFrequency, radius, _grid.DirectionCount, _grid.InPlaneCount, _grid.ShiftCount, _grid.PoseCount, _slices.Points);
         return true;
+    }
+
+    private float[]? _shellScales;
+    private double _shellScalesRadius = double.NaN;
+
+    /// <summary>optimiser.shellPreconditioner: H_max / H(r) for the current band, from the held-out particles' CTFs; empty when off.</summary>
+    private ReadOnlySpan<float> ShellScales(List<PreparedMessage> sample)
+    {
+        var cfg = _request.Config.Optimiser;
+        if (!cfg.ShellPreconditioner) return default;
+        double radius = _slices!.Disc.Radius;
+        if (_shellScales is null || radius != _shellScalesRadius)
+        {
+            var ctfs = sample.Where(m => m.Prepared is not null).Select(m => m.Prepared!.NormalisedCtf).ToList();
+            if (ctfs.Count == 0) ctfs.Add(ParticleDataset.IdentityCtf.CreateEvaluator());
+            _shellScales ??= new float[ShellPreconditioner.Length(_box)];
+            ShellPreconditioner.FromCtfs(_box, _apix, ctfs, radius, cfg.ShellPreconditionerCap, _shellScales);
+            _shellScalesRadius = radius;
+            _log.Debug("Shell preconditioner for r* {R:F1}: scales {Min:G3} to {Max:G3}", radius, _shellScales.Take((int)(radius * radius) + 1).Min(), _shellScales.Take((int)(radius * radius) + 1).Max());
+        }
+        return _shellScales;
     }
 
     // ------------------------------------------------------------------ input: feeder -> read -> prepare -> buffer
@@ -554,6 +577,7 @@ public sealed class ReconstructJob : IDisposable
     private float[] InitialVolume(List<PreparedMessage> sample)
     {
         var cfg = _request.Config;
+        if (cfg.Data.InitialMap is string initial) return ReadInitialMap(initial);
         var start = new RandomStartOptions { Seed = cfg.Run.Seed, ParticleRadius = _radiusPx };
         var volume = RandomStart.Create(_box, start);
         var ok = sample.Where(m => m.Prepared is not null).Select(m => m.Prepared!).ToList();
@@ -578,6 +602,24 @@ public sealed class ReconstructJob : IDisposable
         double scale = power > 0 ? Math.Sqrt(2 * signal / power) : 1;
         for (int i = 0; i < volume.Length; i++) volume[i] = (float)(volume[i] * scale);
         _log.Information("Random start: {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", start.SphereCount, _radiusPx, scale, signal);
+        return volume;
+    }
+
+    /// <summary>data.initialMap: a map of the particles' box and voxel size, taken as it is.</summary>
+    private float[] ReadInitialMap(string path)
+    {
+        using var reader = MrcReader.OpenVolume(path, _log);
+        var h = reader.Header;
+        if (h.Nx != _box || h.Ny != _box || h.Nz != _box)
+            throw new CryoFlowDataException("the initial map's box differs from the particles'", new DataLocation(FilePath: path, Field: "NX/NY/NZ (data.initialMap)",
+                Expected: $"{_box} x {_box} x {_box}", Found: $"{h.Nx} x {h.Ny} x {h.Nz}"));
+        if (h.VoxelSizeX is double v && Math.Abs(v - _apix) > 0.01 * _apix)
+            throw new CryoFlowDataException("the initial map's voxel size differs from the particles' pixel size", new DataLocation(FilePath: path, Field: "CELLA/MX (data.initialMap)",
+                Expected: $"{_apix:G6} Å", Found: $"{v:G6} Å"));
+        var volume = reader.ReadVolume();
+        if (volume.Any(x => !float.IsFinite(x)))
+            throw new CryoFlowDataException("the initial map holds NaN or infinite voxels", new DataLocation(FilePath: path, Field: "data (data.initialMap)"));
+        _log.Information("Starting from the map {Path}", path);
         return volume;
     }
 

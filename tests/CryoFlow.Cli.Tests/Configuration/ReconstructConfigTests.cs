@@ -421,12 +421,31 @@ public class ReconstructConfigTests
     }
 
     [Fact]
+    public void PositivityOffNeedsAPriorDefinedOnSignedDensities()
+    {
+        var e = Assert.Throws<ConfigException>(() => Set("optimiser.positivity=false"));
+        Assert.Contains("optimiser.positivity", e.Message);
+        Assert.Contains("exponential", e.Message);
+        Assert.False(Set("optimiser.positivity=false", "prior.kind=car").Optimiser.Positivity);
+        Assert.Null(Set("optimiser.positivity=false", "prior.kind=uniform").Optimiser.CreateOptimiserOptions().LowerBound);
+        Assert.Equal(0, ReconstructConfig.Default.Optimiser.CreateOptimiserOptions().LowerBound);
+    }
+
+    [Fact]
+    public void TheShellPreconditionerIsForSagdOnly()
+    {
+        var e = Assert.Throws<ConfigException>(() => Set("optimiser.shellPreconditioner=true", "optimiser.kind=sgd"));
+        Assert.Contains("optimiser.shellPreconditioner", e.Message);
+        Assert.True(Set("optimiser.shellPreconditioner=true").Optimiser.ShellPreconditioner);
+    }
+
+    [Fact]
     public void HashIsTheSha256OfKeySortedCompactJson()
     {
         var c = ReconstructConfig.Default;
         string canonical = c.CanonicalJson();
         Assert.DoesNotContain("\n", canonical);
-        Assert.StartsWith("{\"data\":{\"invertContrast\":false,\"mask\":{\"enabled\":false,", canonical);
+        Assert.StartsWith("{\"data\":{\"initialMap\":null,\"invertContrast\":false,\"mask\":{\"enabled\":false,", canonical);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))), c.ConfigHash());
         Assert.Matches("^[0-9a-f]{64}$", c.ConfigHash());
     }
@@ -462,19 +481,21 @@ public class ReconstructConfigTests
         Assert.True(paths.Count > 50, $"only {paths.Count} options");
         foreach (string path in paths)
         {
+            // a value that is only valid together with another key's (optimiser.positivity=false needs a prior other than exponential)
+            string[] companion = path == "optimiser.positivity" ? ["prior.kind=uniform"] : [];
             var changed = Mutations(ConfigsTests.At(defaults, path))
-                .Select(v => TryLoad($"{path}={v}"))
+                .Select(v => TryLoad([$"{path}={v}", .. companion]))
                 .FirstOrDefault(c => c is not null && c != ReconstructConfig.Default);
             Assert.True(changed is not null, $"no valid change found for {path}");
             Assert.True(seen.Add(changed.ConfigHash()), $"changing {path} did not change the hash");
         }
     }
 
-    private static ReconstructConfig? TryLoad(string set)
+    private static ReconstructConfig? TryLoad(string[] sets)
     {
         try
         {
-            return Set(set);
+            return Set(sets);
         }
         catch (ConfigException)
         {
@@ -488,7 +509,7 @@ public class ReconstructConfigTests
         switch (value?.GetValueKind())
         {
             case null:
-                return ["8", "64", "0.5"];
+                return ["8", "64", "0.5", "start.mrc"];
             case System.Text.Json.JsonValueKind.True:
                 return ["false"];
             case System.Text.Json.JsonValueKind.False:

@@ -176,4 +176,67 @@ public class SagdOptimiserTests
             inner.Write(batch, gradient);
         }
     }
+
+    /// <summary>A random real D^3 volume whose spectrum is zero beyond <paramref name="band"/> (Fourier px).</summary>
+    private static float[] BandLimited(int d, double band, int seed)
+    {
+        var fft = CryoFlow.Numerics.Fourier.FftBackends.Managed.Plan3D(d);
+        var rng = new Random(seed);
+        var spectrum = new float[fft.ComplexLength];
+        int h = d / 2 + 1;
+        for (int z = 0; z < d; z++)
+            for (int y = 0; y < d; y++)
+                for (int x = 0; x < h; x++)
+                {
+                    int kz = z < d / 2 ? z : z - d, ky = y < d / 2 ? y : y - d;
+                    if (Math.Sqrt(x * x + ky * ky + kz * kz) > band) continue;
+                    int i = 2 * ((z * d + y) * h + x);
+                    spectrum[i] = (float)(rng.NextDouble() - 0.5);
+                    spectrum[i + 1] = (float)(rng.NextDouble() - 0.5);
+                }
+        var real = new float[d * d * d];
+        fft.Inverse(spectrum, real);
+        return real;
+    }
+
+    [Fact]
+    public void AfterTheBandGrowsEachShellIsAveragedOverTheBatchesWhoseBandCoversIt()
+    {
+        const int d = 8;
+        var fft = CryoFlow.Numerics.Fourier.FftBackends.Managed.Plan3D(d);
+        var o = new SagdOptimiser(d * d * d, 3, Fixed(lowerBound: null));
+        var v = new float[d * d * d];
+        float[] g0 = BandLimited(d, 2, 1), g1 = BandLimited(d, 3.5, 2);
+        o.Step(new OptimiserContext { Iteration = 0, Batch = 0, Volume = v, DataGradient = g0, BandRadius = 2 });
+        var before = v.ToArray();
+        o.Step(new OptimiserContext { Iteration = 1, Batch = 1, Volume = v, DataGradient = g1, BandRadius = 3.5 });
+
+        // the step's direction, shell by shell: (g0 + g1)/2 inside radius 2, g1 alone between 2 and 3.5
+        var moved = new float[v.Length];
+        for (int i = 0; i < v.Length; i++) moved[i] = (before[i] - v[i]) / 0.25f;
+        float[] fm = new float[fft.ComplexLength], f0 = new float[fft.ComplexLength], f1 = new float[fft.ComplexLength];
+        fft.Forward(moved, fm);
+        fft.Forward(g0, f0);
+        fft.Forward(g1, f1);
+        int h = d / 2 + 1, inner = 0, outer = 0;
+        for (int z = 0; z < d; z++)
+            for (int y = 0; y < d; y++)
+                for (int x = 0; x < h; x++)
+                {
+                    int kz = z < d / 2 ? z : z - d, ky = y < d / 2 ? y : y - d;
+                    double r = Math.Sqrt(x * x + ky * ky + kz * kz);
+                    int i = 2 * ((z * d + y) * h + x);
+                    for (int c = 0; c < 2; c++)
+                    {
+                        double expected = r <= 2 ? (f0[i + c] + f1[i + c]) / 2 : f1[i + c];
+                        Assert.True(Math.Abs(fm[i + c] - expected) < 1e-4, $"k = ({x}, {ky}, {kz}): moved {fm[i + c]}, expected {expected}");
+                    }
+                    if (r <= 2) inner++;
+                    else if (r <= 3.5) outer++;
+                }
+        Assert.True(inner > 10 && outer > 10);
+        Assert.Equal([2, 3.5, 0], o.Bands.ToArray());
+        // the plain mean would have halved the outer shells: check the test can tell the two apart
+        Assert.NotEqual(0, f1.Where((_, i) => i % 2 == 0).Sum(Math.Abs));
+    }
 }
