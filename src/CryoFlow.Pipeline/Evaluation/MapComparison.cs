@@ -9,10 +9,11 @@ namespace CryoFlow.Pipeline.Evaluation;
 /// <summary>A map compared with a reference: the FSC, after the alignment when one was asked for.</summary>
 /// <param name="Fsc">FSC of the reference and the (aligned) map</param>
 /// <param name="Alignment">the motion that put the map on the reference; null without alignment</param>
+/// <param name="Reference">the reference map, D^3 voxels [z][y][x]</param>
 /// <param name="Map">the map as compared (aligned when <paramref name="Alignment"/> is set), D^3 voxels [z][y][x]</param>
 /// <param name="BoxSize">D</param>
 /// <param name="VoxelSize">Å per voxel</param>
-public sealed record MapComparisonResult(FscCurve Fsc, MapAlignmentResult? Alignment, float[] Map, int BoxSize, double VoxelSize);
+public sealed record MapComparisonResult(FscCurve Fsc, MapAlignmentResult? Alignment, float[] Reference, float[] Map, int BoxSize, double VoxelSize);
 
 /// <summary>
 /// `cryoflow fsc` and the run report's FSC: two maps read and checked against each other (cubic, same box, same
@@ -50,7 +51,7 @@ public static class MapComparison
             alignment = MapAlignment.Align(a, b, ha.Nx, voxel);
             b = alignment.Aligned;
         }
-        return new MapComparisonResult(FourierShellCorrelation.Compute(a, b, ha.Nx, voxel), alignment, b, ha.Nx, voxel);
+        return new MapComparisonResult(FourierShellCorrelation.Compute(a, b, ha.Nx, voxel), alignment, a, b, ha.Nx, voxel);
     }
 
     /// <summary>"original" or "mirrored".</summary>

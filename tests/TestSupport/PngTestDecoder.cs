@@ -1,17 +1,27 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Xunit;
 
-namespace CryoFlow.Formats.Tests.Png;
+namespace CryoFlow.TestSupport;
 
 /// <summary>
 /// A minimal PNG reader for grayscale 8-bit files, written from the specification for the tests: it checks
 /// the signature, every chunk's CRC (bit by bit, not with the writer's table), the IHDR fields and the chunk
 /// order, inflates the IDAT data and undoes the five row filters.
 /// </summary>
-internal static class PngTestDecoder
+public static class PngTestDecoder
 {
+    /// <param name="Pixels">row-major from the top row</param>
     public sealed record Image(int Width, int Height, byte[] Pixels, IReadOnlyList<string> Chunks, IReadOnlyList<byte> Filters);
+
+    /// <summary>Decodes the PNG of a data URI (data:image/png;base64,...).</summary>
+    public static Image DecodeDataUri(string uri)
+    {
+        const string prefix = "data:image/png;base64,";
+        Assert.StartsWith(prefix, uri);
+        return Decode(Convert.FromBase64String(uri[prefix.Length..]));
+    }
 
     public static Image Decode(byte[] file)
     {
