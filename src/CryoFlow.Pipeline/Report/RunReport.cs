@@ -6,6 +6,7 @@ using CryoFlow.Formats.Errors;
 using CryoFlow.Formats.Mrc;
 using CryoFlow.Formats.Particles;
 using CryoFlow.Formats.Star;
+using CryoFlow.Numerics.Imaging;
 using CryoFlow.Pipeline.Evaluation;
 using CryoFlow.Pipeline.Output;
 using Serilog;
@@ -256,7 +257,9 @@ public static partial class RunReport
         var map = Attempt(page, Path.GetRelativePath(run, finalMap), () => ReadMap(finalMap));
         if (map is null) return;
         string voxel = map.VoxelSize is double v ? Inv($"{v:G4} Å/voxel") : "voxel size unknown";
-        page.Paragraph(Inv($"{Path.GetRelativePath(run, finalMap)}: box {map.Box}, {voxel}. Central sections through voxel D/2 and projections along each axis; each image from its own minimum (black) to maximum (white), second axis pointing up."), "muted");
+        var (low, high) = GrayscaleMapping.FiniteRange(map.Voxels);
+        page.Paragraph(Inv($"{Path.GetRelativePath(run, finalMap)}: box {map.Box}, {voxel}, values {low:G4} to {high:G4}. Central sections through voxel D/2 and projections along each axis; each image from its own minimum (black) to maximum (white), second axis pointing up."), "muted");
+        if (low == high) page.Paragraph(Inv($"The map is constant (every voxel {low:G4}): there is nothing to see."), "warn");
         var sb = new StringBuilder("<div class=\"views\">");
         Views(sb, map, "final map");
         page.Raw(sb.Append("</div>").ToString());
@@ -286,6 +289,8 @@ public static partial class RunReport
             var map = Attempt(page, Path.GetRelativePath(run, path), () => ReadMap(path));
             if (map is null) continue;
             string label = iteration == 0 ? "random start" : Inv($"iteration {iteration:N0}");
+            var (low, high) = GrayscaleMapping.FiniteRange(map.Voxels);
+            if (low == high) label += Inv($" (constant {low:G4})");
             sb.Append($"<div class=\"it\">{Esc(label)}</div>");
             foreach (var view in MapViewImages.Render(map.Voxels, map.Box))
                 sb.Append(Image(view.Png, $"{label}: {view.Title}", "view"));

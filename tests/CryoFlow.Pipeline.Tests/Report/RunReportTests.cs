@@ -157,6 +157,20 @@ public class RunReportTests
     }
 
     [Fact]
+    public void AConstantMapIsCalledOut()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        SyntheticRun.WriteMap(Path.Combine(run, "map.mrc"), new float[16 * 16 * 16], 16);
+        SyntheticRun.WriteMap(Path.Combine(run, "iterations", "map_000000.mrc"), SyntheticRun.Blobs(16), 16);
+        SyntheticRun.WriteMap(Path.Combine(run, "iterations", "map_000010.mrc"), new float[16 * 16 * 16], 16);
+        string html = File.ReadAllText(RunReport.Write(run).Path);
+        Assert.Contains("The map is constant (every voxel 0)", html);
+        Assert.Contains("iteration 10 (constant 0)", html);
+        Assert.DoesNotContain("random start (constant", html);
+    }
+
+    [Fact]
     public void AnUnreadableFileIsNotedAndTheRestOfThePageIsWritten()
     {
         using var dir = new TempDir();
