@@ -77,7 +77,7 @@ public class PngWriterTests
     [Fact]
     public void PythonZlibDecodesTheSamePixels()
     {
-        string python = Peers.Require(Peers.Which("python3"), "python3");
+        string python = Peers.Require(Peers.Which("python3"), "python3", "python3");
         using var dir = new TempDir();
         const int w = 45, h = 38;
         var pixels = TestImage(w, h, 3);
