@@ -2,7 +2,11 @@ using System.Text.RegularExpressions;
 
 namespace CryoFlow.Pipeline.Report;
 
-/// <summary>What the report takes from a run's log (Serilog text: "yyyy-MM-dd HH:mm:ss.fff LVL message").</summary>
+/// <summary>
+/// What the report takes from a run's log (Serilog text: "yyyy-MM-dd HH:mm:ss.fff LVL message"): the part from the
+/// last "cryoflow VERSION: COMMAND LINE" line on (the latest run, when runs were started again in the same folder),
+/// or the whole log when it has no such line.
+/// </summary>
 /// <param name="FirstLines">the first lines, verbatim</param>
 /// <param name="Version">from the "cryoflow VERSION: COMMAND LINE" line the commands write first</param>
 /// <param name="CommandLine">from the same line</param>
@@ -24,16 +28,23 @@ public sealed partial record RunLogSummary(IReadOnlyList<string> FirstLines, str
         using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
         while (reader.ReadLine() is string line)
         {
-            if (first.Count < firstLines) first.Add(line);
             var entry = Entry().Match(line);
-            if (!entry.Success) continue; // an exception's stack trace, continuing the entry above
             string level = entry.Groups["level"].Value, message = entry.Groups["message"].Value;
+            if (entry.Success && level == "INF" && Banner().Match(message) is { Success: true } banner)
+            {
+                // a run started again in the same folder appends to its log: the report is about the latest run
+                first.Clear();
+                problems.Clear();
+                problemCount = 0;
+                input = null;
+                (version, commandLine) = (banner.Groups["version"].Value, banner.Groups["command"].Value);
+            }
+            if (first.Count < firstLines) first.Add(line);
+            if (!entry.Success) continue; // an exception's stack trace, continuing the entry above
             if (level is "WRN" or "ERR" or "FTL")
             {
                 if (problemCount++ < maxProblems) problems.Add(line);
             }
-            else if (version is null && Banner().Match(message) is { Success: true } banner)
-                (version, commandLine) = (banner.Groups["version"].Value, banner.Groups["command"].Value);
             else if (input is null && message.Contains(" particles, box ", StringComparison.Ordinal))
                 input = message;
         }
