@@ -115,7 +115,7 @@ internal sealed class ReportPage
         figcaption{font-size:12px;color:#555}
         .views{display:grid;grid-template-columns:repeat(6,minmax(0,1fr));gap:8px;max-width:1200px}
         .views img{width:100%;image-rendering:auto;background:#000}
-        .strip{display:grid;grid-template-columns:110px repeat(6,minmax(0,1fr));gap:4px;align-items:center;max-width:880px;margin:8px 0}
+        .strip{display:grid;grid-template-columns:110px repeat(6,minmax(0,1fr));gap:4px;align-items:center;max-width:660px;margin:8px 0}
         .strip img{width:100%;background:#000}
         .strip .it{font-size:12px;color:#444}
         .charts{display:grid;grid-template-columns:repeat(auto-fill,440px);gap:10px}

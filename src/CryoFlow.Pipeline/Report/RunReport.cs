@@ -69,7 +69,7 @@ public static partial class RunReport
         string outputDir = Path.GetDirectoryName(output)!;
 
         var page = new ReportPage();
-        var metrics = Attempt(page, MetricsName, () => File.Exists(Path.Combine(run, MetricsName)) ? MetricsLog.Read(Path.Combine(run, MetricsName)) : []) ?? [];
+        var metrics = LatestRun(page, Attempt(page, MetricsName, () => File.Exists(Path.Combine(run, MetricsName)) ? MetricsLog.Read(Path.Combine(run, MetricsName)) : []) ?? []);
         var logSummary = File.Exists(logPath) ? Attempt(page, Path.GetFileName(logPath), () => RunLogSummary.Read(logPath)) : null;
         var maps = IterationMaps(run);
         string? finalMap = File.Exists(Path.Combine(run, MapName)) ? Path.Combine(run, MapName) : maps.LastOrDefault().Path;
@@ -132,6 +132,20 @@ public static partial class RunReport
             page.Notes.Add($"{what} could not be read: {e.Message}");
             return null;
         }
+    }
+
+    /// <summary>
+    /// The lines of the latest run: a run started again in the same folder appends to metrics.jsonl from iteration 1,
+    /// so the latest run begins after the last line whose iteration does not exceed the one before.
+    /// </summary>
+    private static IReadOnlyList<IterationMetrics> LatestRun(ReportPage page, IReadOnlyList<IterationMetrics> metrics)
+    {
+        int start = 0;
+        for (int i = 1; i < metrics.Count; i++)
+            if (metrics[i].Iteration <= metrics[i - 1].Iteration) start = i;
+        if (start == 0) return metrics;
+        page.Notes.Add(Inv($"{MetricsName} starts with {start:N0} lines of an earlier run in this folder; only the latest run's {metrics.Count - start:N0} are shown."));
+        return metrics.Skip(start).ToList();
     }
 
     /// <summary>iterations/map_NNNNNN.mrc in iteration order.</summary>

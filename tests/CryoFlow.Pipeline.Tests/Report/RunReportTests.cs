@@ -157,6 +157,19 @@ public class RunReportTests
     }
 
     [Fact]
+    public void MetricsOfAnEarlierRunInTheSameFolderAreLeftOut()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        Directory.CreateDirectory(run);
+        SyntheticRun.WriteMetrics(Path.Combine(run, "metrics.jsonl"), 70);
+        SyntheticRun.WriteMetrics(Path.Combine(run, "metrics.jsonl"), 30); // appended, from iteration 1 again
+        string html = File.ReadAllText(RunReport.Write(run).Path);
+        Assert.Contains("metrics.jsonl starts with 70 lines of an earlier run in this folder; only the latest run&#39;s 30 are shown.", html);
+        Assert.Equal(30, SyntheticRun.Lines(html, "objective-iteration").Single(l => l.Series == "objective").Points);
+    }
+
+    [Fact]
     public void AConstantMapIsCalledOut()
     {
         using var dir = new TempDir();
