@@ -280,7 +280,7 @@ public static partial class RunReport
     }
 
     /// <summary>About <paramref name="frames"/> maps, evenly spaced over the run, first and last included.</summary>
-    internal static IReadOnlyList<int> EvenlySpaced(int count, int frames)
+    private static IReadOnlyList<int> EvenlySpaced(int count, int frames)
     {
         if (count == 0 || frames < 1) return [];
         if (frames == 1 || count == 1) return [count - 1];
