@@ -36,10 +36,13 @@ public static class Peers
     }
 
     /// <summary>Skip (or fail under CI) when <paramref name="path"/> is null.</summary>
-    public static string Require(string? path, string peer)
+    /// <param name="path">the peer's executable, or null when it was not found</param>
+    /// <param name="peer">its name, for the message</param>
+    /// <param name="packages">the Debian packages that provide it, for the message</param>
+    public static string Require(string? path, string peer, string packages = "relion python3-mrcfile")
     {
         if (path is not null) return path;
-        string msg = $"peer '{peer}' is not installed (apt-get install relion python3-mrcfile)";
+        string msg = $"peer '{peer}' is not installed (apt-get install {packages})";
         if (IsCi) Assert.Fail(msg + "; under CI=true a missing peer is a failure");
         Assert.Skip(msg);
         return ""; // unreachable
@@ -48,6 +51,10 @@ public static class Peers
     public static string RequireRelion(string program = "relion_reconstruct") => Require(Which(program), program);
 
     public static string RequireMrcfile() => Require(PythonWithMrcfile(), "python3-mrcfile");
+
+    /// <summary>Debian's chromium (/usr/bin/chromium, else on PATH), for tests that open pages in a headless browser.</summary>
+    public static string RequireChromium() =>
+        Require(File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium" : Which("chromium"), "chromium", "chromium");
 
     public sealed record Result(int ExitCode, string StdOut, string StdErr)
     {

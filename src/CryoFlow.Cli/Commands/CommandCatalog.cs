@@ -13,6 +13,7 @@ public static class CommandCatalog
         yield return RunRecipeCommand.Create(io);
         yield return SimulateCommand.Create(io);
         yield return FscCommand.Create(io);
+        yield return ReportCommand.Create(io);
         yield return BenchCommand.Create(io);
         yield return VersionCommand.Create(io);
     }

@@ -2,10 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using CryoFlow.Cli.Assets;
 using CryoFlow.Cli.Logging;
-using CryoFlow.Formats.Mrc;
-using CryoFlow.Numerics.Evaluation;
 using CryoFlow.Pipeline.Configuration;
 using CryoFlow.Pipeline.Reconstruction;
+using CryoFlow.Pipeline.Report;
 using CryoFlow.Pipeline.Simulation;
 
 namespace CryoFlow.Cli.Commands;
@@ -13,7 +12,7 @@ namespace CryoFlow.Cli.Commands;
 /// <summary>
 /// `cryoflow demo`: the whole job on a built-in default. Simulates a small noisy dataset from the
 /// bundled hand volume, reconstructs it from a random start, aligns the result to the truth (rotation,
-/// shift, hand) and prints the FSC.
+/// shift, hand), prints the FSC and writes the run's report with the truth as its reference.
 /// </summary>
 public static class DemoCommand
 {
@@ -36,7 +35,9 @@ public static class DemoCommand
             string root = pr.GetValue(output)!.FullName;
             string data = Path.Combine(root, "data"), run = Path.Combine(root, "run");
             Directory.CreateDirectory(data);
-            using var log = LogSetup.Create(pr.GetValue(verbose), Path.Combine(root, "demo.log"));
+            string logPath = Path.Combine(root, "demo.log");
+            using var log = LogSetup.Create(pr.GetValue(verbose), logPath);
+            log.Information("cryoflow {Version}: {CommandLine}", VersionCommand.Version, io.CommandLine);
             string hand = BundledVolumes.ExtractHand(Path.Combine(root, ".hand.mrc"));
             int d = pr.GetValue(box);
             // the 64^3 hand taken at 3 Å/voxel (192 Å across), resampled to the demo box
@@ -59,14 +60,12 @@ public static class DemoCommand
             var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, config, CommandLine: "cryoflow demo"), log, display.Report);
             display.Finish();
 
-            io.Out.WriteLine("3/3 aligning the map to the truth and computing the FSC");
-            using var truth = MrcReader.OpenVolume(Path.Combine(data, SimulateJob.TruthName));
-            using var map = MrcReader.OpenVolume(result.MapPath);
-            var a = truth.ReadVolume();
-            var alignment = MapAlignment.Align(a, map.ReadVolume(), d, sim.PixelSize);
-            var fsc = FourierShellCorrelation.Compute(a, alignment.Aligned, d, sim.PixelSize);
+            io.Out.WriteLine("3/3 aligning the map to the truth, computing the FSC and writing the report");
+            var report = RunReport.Write(run, new RunReportOptions { ReferencePath = Path.Combine(data, SimulateJob.TruthName), LogPath = logPath }, log);
+            var (alignment, fsc) = (report.Comparison!.Alignment!, report.Comparison.Fsc);
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Iterations} iterations ({result.Reason}) in {result.Seconds:F0} s; hand {alignment.Hand.ToString().ToLowerInvariant()} (correlation {alignment.Correlation:F3}, other hand {alignment.OtherHandCorrelation:F3}); FSC 0.5 at {fsc.ResolutionAt(0.5):F1} Å, 0.143 at {fsc.ResolutionAt(0.143):F1} Å (Nyquist {2 * sim.PixelSize:F1} Å)"));
+            io.Out.WriteLine($"report: {report.Path}");
             return ExitCodes.Ok;
         });
         return command;

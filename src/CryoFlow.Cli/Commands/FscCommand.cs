@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using CryoFlow.Formats.Errors;
 using CryoFlow.Formats.Mrc;
 using CryoFlow.Numerics.Evaluation;
+using CryoFlow.Pipeline.Evaluation;
 
 namespace CryoFlow.Cli.Commands;
 
@@ -30,32 +30,14 @@ public static class FscCommand
                 io.Error.WriteLine("cryoflow fsc: --aligned-out needs --align");
                 return ExitCodes.Usage;
             }
-            string pa = pr.GetValue(a)!.FullName, pb = pr.GetValue(b)!.FullName;
-            using var ra = MrcReader.OpenVolume(pa, Serilog.Core.Logger.None);
-            using var rb = MrcReader.OpenVolume(pb, Serilog.Core.Logger.None);
-            var (ha, hb) = (ra.Header, rb.Header);
-            if (ha.Nx != ha.Ny || ha.Ny != ha.Nz)
-                throw new MrcFormatException("the map must be cubic", new DataLocation(FilePath: pa, Field: "NX, NY, NZ", Found: $"{ha.Nx} x {ha.Ny} x {ha.Nz}"));
-            if (hb.Nx != ha.Nx || hb.Ny != ha.Ny || hb.Nz != ha.Nz)
-                throw new MrcFormatException("the maps have different boxes", new DataLocation(FilePath: pb, Field: "NX, NY, NZ", Expected: $"{ha.Nx} x {ha.Ny} x {ha.Nz}", Found: $"{hb.Nx} x {hb.Ny} x {hb.Nz}"));
-            double voxel = pr.GetValue(apix) ?? ha.VoxelSizeX ?? hb.VoxelSizeX
-                ?? throw new MrcFormatException("neither header gives a voxel size; give --apix", new DataLocation(FilePath: pa, Field: "CELLA/MX"));
-            if (ha.VoxelSizeX is double va && hb.VoxelSizeX is double vb && Math.Abs(va - vb) > 1e-3 * va && pr.GetValue(apix) is null)
-                throw new MrcFormatException("the maps have different voxel sizes", new DataLocation(FilePath: pb, Field: "CELLA/MX", Expected: va.ToString("G6", CultureInfo.InvariantCulture), Found: vb.ToString("G6", CultureInfo.InvariantCulture)));
-            float[] mapA = ra.ReadVolume(), mapB = rb.ReadVolume();
-            MapAlignmentResult? alignment = null;
-            if (pr.GetValue(align))
+            string pa = pr.GetValue(a)!.FullName;
+            var comparison = MapComparison.Compare(pa, pr.GetValue(b)!.FullName, pr.GetValue(align), pr.GetValue(apix));
+            var (fsc, alignment) = (comparison.Fsc, comparison.Alignment);
+            if (alignment is not null && pr.GetValue(alignedOut) is FileInfo output)
             {
-                if (ha.Nx < 8)
-                    throw new MrcFormatException("alignment needs a box of at least 8 voxels", new DataLocation(FilePath: pa, Field: "NX", Found: ha.Nx.ToString(CultureInfo.InvariantCulture)));
-                if (mapA.Min() == mapA.Max())
-                    throw new MrcFormatException("the reference map is constant: there is nothing to align to", new DataLocation(FilePath: pa, Field: "data"));
-                alignment = MapAlignment.Align(mapA, mapB, ha.Nx, voxel);
-                mapB = alignment.Aligned;
-                if (pr.GetValue(alignedOut) is FileInfo output)
-                    MrcWriter.WriteVolume(output.FullName, mapB, ha.Nx, ha.Nx, ha.Nx, new MrcWriterOptions { VoxelSize = voxel, Label = "aligned to " + Path.GetFileName(pa) });
+                int d = comparison.BoxSize;
+                MrcWriter.WriteVolume(output.FullName, comparison.Map, d, d, d, new MrcWriterOptions { VoxelSize = comparison.VoxelSize, Label = "aligned to " + Path.GetFileName(pa) });
             }
-            var fsc = FourierShellCorrelation.Compute(mapA, mapB, ha.Nx, voxel);
             if (pr.GetValue(json))
             {
                 io.Out.WriteLine(JsonSerializer.Serialize(new
@@ -70,7 +52,7 @@ public static class FscCommand
             }
             else
             {
-                if (alignment is not null) io.Out.WriteLine(AlignmentText(alignment));
+                if (alignment is not null) io.Out.WriteLine(MapComparison.DescribeAlignment(alignment));
                 io.Out.WriteLine("shell  1/A        A       FSC");
                 foreach (var s in fsc.Shells.Skip(1))
                     io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Shell,5}  {s.Frequency:F4}  {1 / s.Frequency,7:F2}  {s.Correlation,7:F4}"));
@@ -80,8 +62,6 @@ public static class FscCommand
         });
         return command;
     }
-
-    private static string HandName(MapHand hand) => hand == MapHand.Mirrored ? "mirrored" : "original";
 
     private static object AlignmentJson(MapAlignmentResult r)
     {
@@ -94,23 +74,10 @@ public static class FscCommand
             shiftX = r.ShiftAngst.X,
             shiftY = r.ShiftAngst.Y,
             shiftZ = r.ShiftAngst.Z,
-            hand = HandName(r.Hand),
+            hand = MapComparison.HandName(r.Hand),
             correlation = r.Correlation,
             otherHandCorrelation = double.IsNaN(r.OtherHandCorrelation) ? (double?)null : r.OtherHandCorrelation,
             radius = r.Radius,
         };
     }
-
-    private static string AlignmentText(MapAlignmentResult r)
-    {
-        var angles = r.Angles;
-        var other = r.Hand == MapHand.Mirrored ? MapHand.Original : MapHand.Mirrored;
-        return string.Create(CultureInfo.InvariantCulture,
-            $"aligned B to A: the {HandName(r.Hand)} hand of B matched (correlation {r.Correlation:F4}; {HandName(other)} hand {r.OtherHandCorrelation:F4}); "
-            + $"rot {Tidy(angles.RotDeg):F2}, tilt {Tidy(angles.TiltDeg):F2}, psi {Tidy(angles.PsiDeg):F2} deg; "
-            + $"shift ({Tidy(r.ShiftAngst.X):F2}, {Tidy(r.ShiftAngst.Y):F2}, {Tidy(r.ShiftAngst.Z):F2}) Å");
-    }
-
-    /// <summary>Round-off below the printed precision shows as 0.00, not -0.00.</summary>
-    private static double Tidy(double v) => Math.Abs(v) < 0.005 ? 0 : v;
 }

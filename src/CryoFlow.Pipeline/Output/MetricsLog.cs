@@ -53,9 +53,15 @@ public sealed class MetricsLog : IDisposable
         _writer.Flush();
     }
 
-    /// <summary>Reads a metrics file back (for reports and tests).</summary>
-    public static IReadOnlyList<IterationMetrics> Read(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<IterationMetrics>(l, Json)!).ToArray();
+    /// <summary>Reads a metrics file back (for reports and tests), also while a run is still appending to it.</summary>
+    public static IReadOnlyList<IterationMetrics> Read(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        var lines = new List<IterationMetrics>();
+        while (reader.ReadLine() is string line)
+            if (line.Length > 0) lines.Add(JsonSerializer.Deserialize<IterationMetrics>(line, Json)!);
+        return lines;
+    }
 
     public void Dispose() => _writer.Dispose();
 }

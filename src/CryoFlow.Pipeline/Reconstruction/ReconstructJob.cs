@@ -254,6 +254,7 @@ public sealed class ReconstructJob : IDisposable
         string star = Path.Combine(run, "particles.star");
         WriteParticles(star);
         _rejected.Write(Path.Combine(run, "rejected.star"), _data.Table);
+        Report.RunReport.TryWrite(run, null, _log); // RUN/report.html; a failure is logged, never fatal
         try { feeder.Wait(TimeSpan.FromSeconds(10)); }
         catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         return new ReconstructResult(map, star, done, reason, clock.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency);
