@@ -11,6 +11,15 @@ public enum ShiftRule
 
     /// <summary>Nodes: Gauss-Legendre nodes * E. Weights: Legendre weights * exp(-x^2 / 2 sigma^2).</summary>
     Legendre,
+
+    /// <summary>
+    /// Nodes: a regular grid of spacing E / ((deg - 1) / 2) on each axis, inside the disc |t| &lt;= E. Weights: the
+    /// Gaussian prior exp(-|t|^2 / 2 sigma^2). Unlike the Gauss rules, whose nodes follow the prior and spread far from
+    /// the centre, the spacing is the same everywhere, so every particle's shift is within half a spacing of a node, as
+    /// in RELION's offset grid. The likelihood is sharp in the shift at high resolution, so this is the rule for
+    /// reaching it (CryoFlow).
+    /// </summary>
+    Grid,
 }
 
 /// <summary>
@@ -187,6 +196,13 @@ public sealed class QuadratureLevel
             var keep = Enumerable.Range(0, deg).Where(i => Math.Abs(n[i] * Math.Sqrt(2) * sigma) < extent).ToArray();
             x = keep.Select(i => n[i] * Math.Sqrt(2) * sigma).ToArray();
             w = keep.Select(i => wt[i]).ToArray();
+        }
+        else if (rule == ShiftRule.Grid)
+        {
+            double step = extent / ((deg - 1) / 2);
+            x = Enumerable.Range(0, deg).Select(i => (i - (deg - 1) / 2) * step).ToArray();
+            w = x.Select(v => Math.Exp(-v * v / (2 * sigma * sigma))).ToArray();
+            extent *= 1 + 1e-9; // the grid's ends lie on the disc's edge: keep them
         }
         else
         {

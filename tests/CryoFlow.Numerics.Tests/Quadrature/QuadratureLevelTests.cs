@@ -123,6 +123,7 @@ public class QuadratureLevelTests
     [Theory]
     [InlineData(ShiftRule.Hermite)]
     [InlineData(ShiftRule.Legendre)]
+    [InlineData(ShiftRule.Grid)]
     public void ShiftsLieInsideTheExtentWithNormalisedPriorWeights(ShiftRule rule)
     {
         var spec = new QuadratureSpec(N, Psize, 0.08) { ShiftRule = rule, ShiftSamplesPerPeriod = 2 };
@@ -131,7 +132,7 @@ public class QuadratureLevelTests
         for (int i = 0; i < level.Shifts.Length; i++)
         {
             var s = level.Shifts[i];
-            Assert.True(s.X * s.X + s.Y * s.Y < extent * extent);
+            Assert.True(s.X * s.X + s.Y * s.Y <= extent * extent * (1 + 1e-9));
             sum += Math.Exp(level.ShiftLogWeights[i]);
             heaviest = Math.Max(heaviest, level.ShiftLogWeights[i]);
             Assert.True(level.ShiftResolution[i] > 0);
@@ -144,6 +145,32 @@ public class QuadratureLevelTests
         double m2 = 0;
         for (int i = 0; i < level.Shifts.Length; i++) m2 += Math.Exp(level.ShiftLogWeights[i]) * level.Shifts[i].X * level.Shifts[i].X;
         Assert.Equal(sigma * sigma, m2, 1);
+    }
+
+    [Fact]
+    public void TheGridRuleSpacesNodesEvenlySoEveryShiftIsWithinHalfASpacingOfOne()
+    {
+        var spec = new QuadratureSpec(N, Psize, 0.1) { ShiftRule = ShiftRule.Grid, ShiftSamplesPerPeriod = 2, ShiftSigmaAngst = 6, ShiftExtentAngst = 18 };
+        var level = QuadratureLevel.Create(spec);
+        double extent = 18 / Psize, step = extent / ((level.ShiftPointsPerAxis - 1) / 2);
+        var xs = level.Shifts.ToArray().Select(t => t.X).Distinct().OrderBy(v => v).ToArray();
+        Assert.Equal(level.ShiftPointsPerAxis, xs.Length);
+        for (int i = 1; i < xs.Length; i++) Assert.Equal(step, xs[i] - xs[i - 1], 9);
+        // the spacing is the sizing formula's: one period of w* over the samples per period, in px
+        Assert.Equal(N / (0.1 * N * Psize) / 2, step, 0);
+        // every node of the square grid inside the disc is there, and nothing else
+        int expected = 0;
+        for (int iy = 0; iy < xs.Length; iy++)
+            for (int ix = 0; ix < xs.Length; ix++)
+                if (xs[ix] * xs[ix] + xs[iy] * xs[iy] <= extent * extent * (1 + 1e-9)) expected++;
+        Assert.Equal(expected, level.Shifts.Length);
+        // weights: the Gaussian prior, relative to the centre
+        int centre = level.Shifts.ToArray().ToList().FindIndex(t => t.X == 0 && t.Y == 0);
+        for (int i = 0; i < level.Shifts.Length; i++)
+        {
+            var t = level.Shifts[i];
+            Assert.Equal(-(t.X * t.X + t.Y * t.Y) / (2 * Math.Pow(6 / Psize, 2)), level.ShiftLogWeights[i] - level.ShiftLogWeights[centre], 9);
+        }
     }
 
     [Fact]
