@@ -36,6 +36,11 @@ public static class RelionLabels
     public const string OriginX = "rlnOriginX";
     public const string OriginY = "rlnOriginY";
 
+    public const string MicrographName = "rlnMicrographName";
+    /// <summary>Particle centre in the micrograph, px.</summary>
+    public const string CoordinateX = "rlnCoordinateX";
+    public const string CoordinateY = "rlnCoordinateY";
+
     public const string RandomSubset = "rlnRandomSubset";
     public const string ClassNumber = "rlnClassNumber";
     public const string MaxValueProbDistribution = "rlnMaxValueProbDistribution";
