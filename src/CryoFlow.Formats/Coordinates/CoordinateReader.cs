@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using CryoFlow.Formats.Errors;
+using CryoFlow.Formats.Micrographs;
+using CryoFlow.Formats.Particles;
 using CryoFlow.Formats.Star;
 
 namespace CryoFlow.Formats.Coordinates;
@@ -50,6 +52,24 @@ public static class CoordinateReader
                 new DataLocation(FilePath: path, Expected: string.Join(", ", Extensions), Found: ext)),
         };
         return sets.Select(s => Apply(s, options)).ToArray();
+    }
+
+    /// <summary>
+    /// Every coordinate set in the files, checked now; per-micrograph files are re-read when <see cref="CoordinateSource.Load"/>
+    /// is called, multi-micrograph files keep their sets.
+    /// </summary>
+    public static IReadOnlyList<CoordinateSource> Catalog(IEnumerable<string> paths, CoordinateReadOptions? options = null)
+    {
+        options ??= new CoordinateReadOptions();
+        var sources = new List<CoordinateSource>();
+        foreach (string path in paths)
+        {
+            var sets = Read(path, options);
+            bool perMicrograph = sets.Count == 1 && sets[0].KeyIsFileName;
+            foreach (var set in sets)
+                sources.Add(CoordinateSource.Of(set, options) with { Held = perMicrograph ? null : set });
+        }
+        return sources;
     }
 
     /// <summary>The scale and score threshold applied to one set.</summary>
@@ -197,11 +217,11 @@ public static class CoordinateReader
 /// <summary>The STAR-based coordinate formats: RELION (per micrograph, multi-micrograph, autopick lists) and crYOLO CBOX.</summary>
 internal static class StarCoordinates
 {
-    private const string MicrographName = "rlnMicrographName";
-    private const string MicrographCoordinates = "rlnMicrographCoordinates";
-    private const string CoordinateX = "rlnCoordinateX";
-    private const string CoordinateY = "rlnCoordinateY";
-    private static readonly string[] ScoreLabels = ["rlnAutopickFigureOfMerit", "ParticleScore"];
+    private const string MicrographName = RelionLabels.MicrographName;
+    private const string MicrographCoordinates = RelionLabels.MicrographCoordinates;
+    private const string CoordinateX = RelionLabels.CoordinateX;
+    private const string CoordinateY = RelionLabels.CoordinateY;
+    private static readonly string[] ScoreLabels = [RelionLabels.AutopickFigureOfMerit, "ParticleScore"];
 
     public static IReadOnlyList<CoordinateSet> ReadRelion(string path)
     {
@@ -275,27 +295,11 @@ internal static class StarCoordinates
         for (int r = 0; r < t.RowCount; r++)
         {
             string mic = t.GetString(r, cName);
-            string file = Locate(path, t.GetString(r, cFile), t.Where(r, cFile));
+            string file = RelionPaths.Resolve(path, t.GetString(r, cFile), t.Where(r, cFile));
             foreach (var s in ReadRelion(file))
                 sets.Add(s.KeyIsFileName ? s with { MicrographKey = mic, KeyIsFileName = false } : s);
         }
         return sets;
-    }
-
-    /// <summary>A path written in a RELION list: relative to the project folder (the working directory), or to the
-    /// list's folder or one of its parents (the list sits in Job/jobNNN/ under the project).</summary>
-    private static string Locate(string listPath, string reference, DataLocation where)
-    {
-        if (Path.IsPathRooted(reference)) return File.Exists(reference) ? reference : throw new DataFileNotFoundException(reference, [reference], where);
-        var tried = new List<string> { Path.GetFullPath(reference) };
-        if (File.Exists(tried[0])) return tried[0];
-        for (var dir = new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(listPath))!); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, reference);
-            if (File.Exists(candidate)) return candidate;
-            tried.Add(candidate);
-        }
-        throw new DataFileNotFoundException(reference, tried, where);
     }
 
     private static int Require(StarTable t, string path, string label)

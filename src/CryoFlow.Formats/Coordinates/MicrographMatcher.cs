@@ -4,7 +4,7 @@ using CryoFlow.Formats.Micrographs;
 namespace CryoFlow.Formats.Coordinates;
 
 /// <summary>The picks of one micrograph.</summary>
-public sealed record MatchedMicrograph(string MicrographPath, CoordinateSet Picks);
+public sealed record MatchedMicrograph(string MicrographPath, CoordinateSource Picks);
 
 /// <summary>Micrographs paired with their picks, and what could not be paired.</summary>
 /// <param name="Matched">in micrograph name order</param>
@@ -13,7 +13,7 @@ public sealed record MatchedMicrograph(string MicrographPath, CoordinateSet Pick
 public sealed record MatchReport(
     IReadOnlyList<MatchedMicrograph> Matched,
     IReadOnlyList<string> MicrographsWithoutPicks,
-    IReadOnlyList<CoordinateSet> PicksWithoutMicrograph)
+    IReadOnlyList<CoordinateSource> PicksWithoutMicrograph)
 {
     /// <summary>One paragraph for the log: counts, then up to <paramref name="listed"/> names of each kind of unmatched.</summary>
     public string Describe(int listed = 10)
@@ -34,12 +34,12 @@ public sealed record MatchReport(
 public static class MicrographMatcher
 {
     /// <exception cref="CryoFlowDataException">two micrographs share a name, or two coordinate files name the same micrograph</exception>
-    public static MatchReport Match(IEnumerable<string> micrographs, IEnumerable<CoordinateSet> sets) => Match(new MicrographIndex(micrographs), sets);
+    public static MatchReport Match(IEnumerable<string> micrographs, IEnumerable<CoordinateSource> sets) => Match(new MicrographIndex(micrographs), sets);
 
-    public static MatchReport Match(MicrographIndex index, IEnumerable<CoordinateSet> sets)
+    public static MatchReport Match(MicrographIndex index, IEnumerable<CoordinateSource> sets)
     {
-        var byMicrograph = new Dictionary<string, CoordinateSet>(StringComparer.Ordinal);
-        var orphans = new List<CoordinateSet>();
+        var byMicrograph = new Dictionary<string, CoordinateSource>(StringComparer.Ordinal);
+        var orphans = new List<CoordinateSource>();
         foreach (var set in sets)
         {
             string? mic = index.Find(set.MicrographKey, set.KeyIsFileName);

@@ -42,3 +42,24 @@ public sealed record CoordinateSet(string SourcePath, string MicrographKey, bool
 
     public override string ToString() => $"{SourcePath} ({Picks.Count} picks for '{MicrographKey}')";
 }
+
+/// <summary>
+/// A coordinate set known by name before its picks are needed: a per-micrograph file is read once to check it and
+/// count its picks, then again only when its micrograph is extracted, so a session of 10^4 micrographs costs no
+/// memory per pick until then; the sets of a multi-micrograph file (Topaz, a STAR table with rlnMicrographName) are
+/// held, having been read anyway.
+/// </summary>
+public sealed record CoordinateSource(string SourcePath, string MicrographKey, bool KeyIsFileName, CoordinateFormat Format, int PickCount, CoordinateReadOptions Options)
+{
+    /// <summary>The set, when it was kept from the first reading.</summary>
+    public CoordinateSet? Held { get; init; }
+
+    /// <summary>The picks (scaled and thresholded), read now unless held.</summary>
+    public CoordinateSet Load() => Held ?? CoordinateReader.Read(SourcePath, Options).Single();
+
+    /// <summary>A source that holds its set.</summary>
+    public static CoordinateSource Of(CoordinateSet set, CoordinateReadOptions? options = null) =>
+        new(set.SourcePath, set.MicrographKey, set.KeyIsFileName, set.Format, set.Picks.Count, options ?? new CoordinateReadOptions()) { Held = set };
+
+    public override string ToString() => $"{SourcePath} ({PickCount} picks for '{MicrographKey}')";
+}

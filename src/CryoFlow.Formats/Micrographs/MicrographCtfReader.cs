@@ -23,10 +23,10 @@ namespace CryoFlow.Formats.Micrographs;
 /// </summary>
 public static class MicrographCtfReader
 {
-    private const string MicrographName = "rlnMicrographName";
-    private const string MicrographPixelSize = "rlnMicrographPixelSize";
-    private const string FigureOfMerit = "rlnCtfFigureOfMerit";
-    private const string MaxResolution = "rlnCtfMaxResolution";
+    private const string MicrographName = L.MicrographName;
+    private const string MicrographPixelSize = L.MicrographPixelSize;
+    private const string FigureOfMerit = L.CtfFigureOfMerit;
+    private const string MaxResolution = L.CtfMaxResolution;
 
     /// <summary>Every micrograph's CTF in the file (.star or CTFFIND4 .txt).</summary>
     /// <exception cref="CryoFlowDataException">missing file, bad content</exception>

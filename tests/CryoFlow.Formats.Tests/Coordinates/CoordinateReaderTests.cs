@@ -261,6 +261,22 @@ public class CoordinateReaderTests
     }
 
     [Fact]
+    public void CatalogRereadsPerMicrographFilesAndHoldsMultiMicrographSets()
+    {
+        using var dir = new TempDir();
+        string box = dir.WriteText("a.box", "10 20 64 64\n");
+        string topaz = dir.WriteText("t.txt", "image_name\tx_coord\ty_coord\tscore\nb\t1\t2\t3\nc\t4\t5\t6\n");
+        var sources = CoordinateReader.Catalog([box, topaz], new CoordinateReadOptions { Scale = 2 });
+        Assert.Equal(["a", "b", "c"], sources.Select(s => s.MicrographKey));
+        Assert.Null(sources[0].Held);
+        Assert.NotNull(sources[1].Held);
+        Assert.Equal(1, sources[0].PickCount);
+        File.WriteAllText(box, "10 20 64 64\n0 0 64 64\n"); // a later reading sees the file as it is then
+        Assert.Equal([(84.0, 104.0), (64.0, 64.0)], sources[0].Load().Picks.Select(p => (p.X, p.Y)));
+        Assert.Equal((8.0, 10.0), (sources[2].Load().Picks[0].X, sources[2].Load().Picks[0].Y));
+    }
+
+    [Fact]
     public void UnknownExtensionAndMissingFileAreRefused()
     {
         using var dir = new TempDir();

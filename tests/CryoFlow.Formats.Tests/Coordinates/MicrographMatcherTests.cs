@@ -6,11 +6,11 @@ namespace CryoFlow.Formats.Tests.Coordinates;
 /// <summary>Micrographs paired with picks by name, and a clear account of what could not be paired.</summary>
 public class MicrographMatcherTests
 {
-    private static CoordinateSet FileSet(string file) =>
-        new(file, Path.GetFileNameWithoutExtension(file), true, CoordinateFormat.EmanBox, [new PickedCoordinate(1, 2, null, 1)]);
+    private static CoordinateSource FileSet(string file) =>
+        CoordinateSource.Of(new(file, Path.GetFileNameWithoutExtension(file), true, CoordinateFormat.EmanBox, [new PickedCoordinate(1, 2, null, 1)]));
 
-    private static CoordinateSet Named(string name, string source = "picks.star") =>
-        new(source, name, false, CoordinateFormat.RelionStar, [new PickedCoordinate(1, 2, null, 1)]);
+    private static CoordinateSource Named(string name, string source = "picks.star") =>
+        CoordinateSource.Of(new(source, name, false, CoordinateFormat.RelionStar, [new PickedCoordinate(1, 2, null, 1)]));
 
     [Fact]
     public void PerMicrographFilesMatchWithOrWithoutASuffix()
