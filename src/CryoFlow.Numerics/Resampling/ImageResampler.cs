@@ -5,9 +5,12 @@ namespace CryoFlow.Numerics.Resampling;
 /// <summary>
 /// Changes the sampling of square images by cropping (or zero-padding) their transform, as
 /// <see cref="FourierResampler"/> does for volumes: the physical extent stays, the pixel size becomes
-/// (old pixel size) x D0 / D1, a constant image stays the same constant, and frequencies on either box's Nyquist
-/// line are dropped. This is RELION's particle down-scaling (<c>relion_preprocess --scale</c>, resizeMap) up to
-/// the Nyquist line. Thread-safe with one <see cref="Workspace"/> per thread; no allocation per image.
+/// (old pixel size) x D0 / D1 and a constant image stays the same constant. Down-sampling is RELION's
+/// (<c>relion_preprocess --scale</c>: resizeMap, windowFourierTransform in 3dem/relion src/fftw.h): frequencies
+/// |kx|, |ky| &lt;= D1/2 are kept, the output's Nyquist row taking the input's +D1/2 row and its Nyquist column
+/// the input's D1/2 column, read back as a real inverse transform reads them (real parts of self-conjugate
+/// values); so extraction with --bin matches RELION's pixel for pixel. Up-sampling zero-pads and leaves the
+/// input's Nyquist line out. Thread-safe with one <see cref="Workspace"/> per thread; no allocation per image.
 /// </summary>
 public sealed class ImageResampler
 {
@@ -65,10 +68,12 @@ public sealed class ImageResampler
         Array.Clear(ws.To);
         int h0 = FourierLayout.HalfWidth(FromBox), h1 = FourierLayout.HalfWidth(ToBox);
         int limit = Math.Min(FromBox, ToBox) / 2;
-        for (int ky = -limit + 1; ky < limit; ky++)
+        // down-sampling keeps the output's Nyquist line (ky = +D1/2 lands in the -D1/2 row: the same samples)
+        int last = ToBox < FromBox ? limit : limit - 1;
+        for (int ky = -limit + 1; ky <= last; ky++)
         {
-            int r0 = 2 * FourierLayout.RowOfFrequency(ky, FromBox) * h0, r1 = 2 * FourierLayout.RowOfFrequency(ky, ToBox) * h1;
-            for (int kx = 0; kx < limit; kx++)
+            int r0 = 2 * FourierLayout.RowOfFrequency(ky, FromBox) * h0, r1 = 2 * (ky == limit ? limit : FourierLayout.RowOfFrequency(ky, ToBox)) * h1;
+            for (int kx = 0; kx <= last; kx++)
             {
                 ws.To[r1 + 2 * kx] = ws.From[r0 + 2 * kx] * _scale;
                 ws.To[r1 + 2 * kx + 1] = ws.From[r0 + 2 * kx + 1] * _scale;

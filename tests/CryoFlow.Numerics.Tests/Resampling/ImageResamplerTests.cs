@@ -38,6 +38,24 @@ public class ImageResamplerTests
         Assert.All(result, v => Assert.Equal(0, v, 5));
     }
 
+    [Theory]
+    [InlineData(0, 8)]
+    [InlineData(8, 0)]
+    [InlineData(8, 8)]
+    [InlineData(3, 8)]
+    public void DownSamplingKeepsTheNewNyquistLineAsRelionDoes(int kx, int ky)
+    {
+        // a wave at +D1/2 survives (RELION's windowFourierTransform keeps the +8 frequencies; on the 16 px grid +8 and
+        // -8 are the same samples); where the wave is its own conjugate there (kx and ky in {0, 8}) only the +8 half of
+        // its two components is kept, so it comes out at half amplitude, as in RELION
+        var r = new ImageResampler(32, 16, Backends.Get("managed"));
+        var result = new float[16 * 16];
+        r.Resample(Wave(32, kx, ky, 0), result, r.CreateWorkspace());
+        double factor = kx % 8 == 0 && ky % 8 == 0 ? 0.5 : 1;
+        var expected = Wave(16, kx, ky, 0);
+        for (int i = 0; i < result.Length; i++) Assert.Equal(factor * expected[i], result[i], 1e-4);
+    }
+
     [Fact]
     public void WorkspaceIsReusableAndSizesAreChecked()
     {
