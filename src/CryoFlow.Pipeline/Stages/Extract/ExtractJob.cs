@@ -34,8 +34,9 @@ public readonly record struct ExtractProgress(int MicrographsDone, int Micrograp
 /// one stack per micrograph (DIR/&lt;micrograph&gt;_particles.mrcs) and DIR/particles.star (RELION 3.1: optics,
 /// rlnImageName, rlnMicrographName, rlnCoordinateX/Y, CTF). Every file is written atomically.
 /// <para>Dataflow: micrographs go in name order into a bounded block that, on up to <see cref="ExtractOptions.Threads"/>
-/// threads, reads each micrograph once, whole, and cuts all of its particles; its output goes, in order, to a
-/// single writer. At most a few micrographs are in memory at any time, whatever their number.</para>
+/// threads, reads each micrograph once, whole, into the thread's buffer and streams its particles into its stack;
+/// what was kept goes, in micrograph order, to a single writer of the STAR rows. Memory is one micrograph and one
+/// particle per thread, whatever the number of micrographs or particles.</para>
 /// </summary>
 public static class ExtractJob
 {
@@ -53,7 +54,8 @@ public static class ExtractJob
         return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? full : relative;
     }
 
-    private sealed record Extracted(PlannedMicrograph? Micrograph, MicrographInput Input, float[] Images, int[] Kept, int Rejected, string? Failure)
+    /// <summary>One micrograph done: its particles (written to its stack) or why it failed.</summary>
+    private sealed record Extracted(PlannedMicrograph? Micrograph, MicrographInput Input, int[] Kept, int Rejected, string? Failure)
     {
         public override string ToString() => Input.Path;
     }
@@ -64,10 +66,8 @@ public static class ExtractJob
         var options = plan.Options;
         Directory.CreateDirectory(outputDirectory);
         var extractor = new ParticleExtractor(options);
-        var workers = new ConcurrentBag<ParticleExtractor.Worker>();
-        var buffers = new Buffers();
         int threads = options.ThreadCount;
-        int box2 = options.FinalBox * options.FinalBox;
+        var workers = new ConcurrentBag<Worker>();
 
         string starPath = Path.Combine(outputDirectory, StarName);
         List<OpticsSettings> optics = [.. plan.OpticsGroups()];
@@ -78,12 +78,13 @@ public static class ExtractJob
         long particles = 0, dropped = 0, below = 0, rejected = 0;
         int done = 0, used = 0;
 
+        // each worker reads its micrograph and writes its stack; only the STAR rows need the micrographs' order
         var cut = new TransformBlock<MicrographInput, Extracted>(m =>
         {
-            var worker = workers.TryTake(out var w) ? w : extractor.CreateWorker();
+            var worker = workers.TryTake(out var w) ? w : new Worker(extractor.CreateWorker(), options.FinalBox);
             try
             {
-                return Cut(plan, m, worker, buffers, box2);
+                return Cut(plan, m, worker, outputDirectory);
             }
             finally
             {
@@ -107,27 +108,16 @@ public static class ExtractJob
                 rejected += e.Rejected;
                 if (e.Kept.Length > 0)
                 {
-                    var settings = p.Optics(options);
-                    int group = optics.IndexOf(settings) + 1;
-                    string stackName = StackName(p.Input);
-                    string reference = StackReference(outputDirectory, stackName);
-                    using (var stack = MrcWriter.CreateStack(Path.Combine(outputDirectory, stackName), options.FinalBox, options.FinalBox,
-                        new MrcWriterOptions { VoxelSize = settings.PixelSizeAngst, Label = "CryoFlow extract" }))
-                    {
-                        for (int k = 0; k < e.Kept.Length; k++)
-                        {
-                            stack.AppendImage(e.Images.AsSpan(k * box2, box2));
-                            star.Add(group, new ParticleRef(reference, k), p.Input.Ctf?.Ctf, origin: p.Origin(e.Kept[k]));
-                        }
-                        stack.Complete();
-                    }
+                    int group = optics.IndexOf(p.Optics(options)) + 1;
+                    string reference = StackReference(outputDirectory, StackName(p.Input));
+                    for (int k = 0; k < e.Kept.Length; k++)
+                        star.Add(group, new ParticleRef(reference, k), p.Input.Ctf?.Ctf, origin: p.Origin(e.Kept[k]));
                     particles += e.Kept.Length;
                     used++;
                 }
             }
-            buffers.Return(e.Images);
             progress?.Invoke(new ExtractProgress(done, plan.Micrographs.Count, particles));
-        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2, CancellationToken = cancel });
+        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 * threads, CancellationToken = cancel });
         cut.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
         // a failed writer stops the readers too, so the feeder below is not left waiting on a full block
         write.Completion.ContinueWith(t => ((IDataflowBlock)cut).Fault(t.Exception!), TaskContinuationOptions.OnlyOnFaulted);
@@ -145,58 +135,43 @@ public static class ExtractJob
         return result;
     }
 
-    /// <summary>Reads one micrograph whole and cuts all its particles (bad input becomes a failure, not an exception).</summary>
-    private static Extracted Cut(ExtractionPlan plan, MicrographInput m, ParticleExtractor.Worker worker, Buffers buffers, int box2)
+    /// <summary>A thread's extractor, its micrograph buffer (reused while micrographs keep their size) and one particle.</summary>
+    private sealed class Worker(ParticleExtractor.Worker extractor, int box)
+    {
+        public ParticleExtractor.Worker Extractor { get; } = extractor;
+        public float[] Micrograph { get; set; } = [];
+        public float[] Particle { get; } = new float[box * box];
+    }
+
+    /// <summary>Reads one micrograph whole, cuts its particles into its stack (written atomically) and says which were kept;
+    /// bad input becomes a failure, not an exception.</summary>
+    private static Extracted Cut(ExtractionPlan plan, MicrographInput m, Worker worker, string outputDirectory)
     {
         PlannedMicrograph planned;
-        float[] pixels;
         try
         {
             planned = plan.Locate(m);
             using var reader = MrcReader.OpenStack(m.Path);
-            pixels = buffers.Rent(reader.PixelsPerImage);
-            reader.ReadImage(0, pixels);
+            if (worker.Micrograph.Length != reader.PixelsPerImage) worker.Micrograph = new float[reader.PixelsPerImage];
+            reader.ReadImage(0, worker.Micrograph);
         }
         catch (Exception e) when (e is CryoFlowDataException or IOException)
         {
-            return new Extracted(null, m, [], [], 0, e.Message);
+            return new Extracted(null, m, [], 0, e.Message);
         }
-        try
+        int n = planned.Particles.Count;
+        var kept = new List<int>(n);
+        var options = plan.Options;
+        using var stack = MrcWriter.CreateStack(Path.Combine(outputDirectory, StackName(m)), options.FinalBox, options.FinalBox,
+            new MrcWriterOptions { VoxelSize = planned.Optics(options).PixelSizeAngst, Label = "CryoFlow extract" });
+        for (int i = 0; i < n; i++)
         {
-            int n = planned.Particles.Count;
-            var images = buffers.Rent(n * box2);
-            var kept = new List<int>(n);
-            for (int i = 0; i < n; i++)
-            {
-                var p = planned.Particles[i];
-                if (worker.Extract(pixels, planned.Width, p.X0, p.Y0, images.AsSpan(kept.Count * box2, box2)) == ExtractionStatus.Ok) kept.Add(i);
-            }
-            return new Extracted(planned, m, images, [.. kept], n - kept.Count, null);
+            var p = planned.Particles[i];
+            if (worker.Extractor.Extract(worker.Micrograph, planned.Width, p.X0, p.Y0, worker.Particle) != ExtractionStatus.Ok) continue;
+            stack.AppendImage(worker.Particle);
+            kept.Add(i);
         }
-        finally
-        {
-            buffers.Return(pixels);
-        }
-    }
-
-    /// <summary>Reused float arrays (micrographs, particle images of a micrograph): a few in flight, never one per micrograph.</summary>
-    private sealed class Buffers
-    {
-        private readonly ConcurrentBag<float[]> _free = [];
-
-        public float[] Rent(int length)
-        {
-            for (int tries = _free.Count; tries > 0 && _free.TryTake(out var b); tries--)
-            {
-                if (b.Length >= length) return b;
-                if (b.Length > 0) _free.Add(b);
-            }
-            return new float[length];
-        }
-
-        public void Return(float[] buffer)
-        {
-            if (buffer.Length > 0 && _free.Count < 16) _free.Add(buffer);
-        }
+        if (kept.Count > 0) stack.Complete(); // a micrograph without particles leaves no stack (disposing deletes the temporary file)
+        return new Extracted(planned, m, [.. kept], n - kept.Count, null);
     }
 }
