@@ -5,6 +5,7 @@ using CryoFlow.Formats.Particles;
 using CryoFlow.Formats.Star;
 using CryoFlow.Numerics.Ctf;
 using CryoFlow.Numerics.Fourier;
+using CryoFlow.Numerics.Geometry;
 using CryoFlow.Numerics.Resampling;
 using CryoFlow.Numerics.Simulation;
 using Serilog;
@@ -36,12 +37,15 @@ public sealed record SimulateMicrographsOptions(SimulateOptions Particles, int M
 /// <param name="PicksDirectory">DIR/picks, one mic_NNN_autopick.star each (centres, micrograph px)</param>
 /// <param name="CtfStarPath">DIR/micrographs_ctf.star (RELION 3.1, micrograph names relative to DIR)</param>
 /// <param name="TruthPath">DIR/truth.mrc</param>
+/// <param name="TruthStarPath">DIR/truth.star: every particle's true pose, CTF, micrograph and coordinate, its image named as
+/// `cryoflow extract --out Particles` run in DIR names it (so `relion_reconstruct --i truth.star --ctf` there gives the
+/// information limit of the extracted particles)</param>
 /// <param name="BoxSize">particle box of the rendered projections, px</param>
 /// <param name="PixelSize">Å/px</param>
 /// <param name="NoiseSigma">standard deviation of the white noise</param>
 /// <param name="Seconds">wall time</param>
 public sealed record SimulateMicrographsResult(IReadOnlyList<string> MicrographPaths, string PicksDirectory, string CtfStarPath, string TruthPath,
-    int BoxSize, double PixelSize, double NoiseSigma, long Particles, double Seconds);
+    string TruthStarPath, int BoxSize, double PixelSize, double NoiseSigma, long Particles, double Seconds);
 
 /// <summary>
 /// A simulated collection session for testing extraction: micrographs with particles of a volume at known places,
@@ -57,6 +61,10 @@ public static class SimulateMicrographsJob
     public const string PicksFolder = "picks";
     public const string CtfStarName = "micrographs_ctf.star";
     public const string PickSuffix = "_autopick.star";
+    public const string TruthStarName = "truth.star";
+
+    /// <summary>The folder truth.star's image names point into: where `cryoflow extract --out Particles` run in the session folder writes.</summary>
+    public const string ParticlesFolder = "Particles";
 
     /// <summary>The mean grey level the negated signal sits on.</summary>
     public const float Background = 100;
@@ -66,7 +74,7 @@ public static class SimulateMicrographsJob
 
     private static int CellSize(int box) => box + box / 8;
 
-    private sealed record Micrograph(float[] Pixels, (int X, int Y)[] Centres, CtfParameters Ctf);
+    private sealed record Micrograph(float[] Pixels, (int X, int Y)[] Centres, CtfParameters Ctf, Pose[] Poses);
 
     /// <param name="volume">box^3 voxels, [z][y][x]</param>
     /// <param name="box">the volume's edge</param>
@@ -95,6 +103,7 @@ public static class SimulateMicrographsJob
 
         var paths = new string[options.MicrographCount];
         var ctfs = new CtfParameters[options.MicrographCount];
+        var truths = new ((int X, int Y)[] Centres, Pose[] Poses)[options.MicrographCount];
         long done = 0;
         Parallel.For(0, options.MicrographCount, new ParallelOptions { MaxDegreeOfParallelism = threads }, m =>
         {
@@ -111,14 +120,17 @@ public static class SimulateMicrographsJob
             }
             WritePicks(Path.Combine(dir, PicksFolder, name + PickSuffix), mic.Centres);
             ctfs[m] = mic.Ctf;
+            truths[m] = (mic.Centres, mic.Poses);
             progress?.Invoke(Interlocked.Increment(ref done), options.MicrographCount);
         });
         string ctfStar = Path.Combine(dir, CtfStarName);
         WriteCtfStar(ctfStar, ctfs, apix, p);
+        string truthStar = Path.Combine(dir, TruthStarName);
+        WriteTruthStar(truthStar, ctfs, truths, apix, d, p);
         long particles = (long)options.MicrographCount * options.ParticlesPerMicrograph;
         log.Information("Wrote {Count} micrographs of {Size} px with {Particles} particles to {Dir} in {Seconds:F1} s",
             options.MicrographCount, options.MicrographSize, particles, dir, clock.Elapsed.TotalSeconds);
-        return new SimulateMicrographsResult(paths, Path.Combine(dir, PicksFolder), ctfStar, truth, d, apix, sigma, particles, clock.Elapsed.TotalSeconds);
+        return new SimulateMicrographsResult(paths, Path.Combine(dir, PicksFolder), ctfStar, truth, truthStar, d, apix, sigma, particles, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>mic_000, mic_001, ...</summary>
@@ -146,9 +158,11 @@ public static class SimulateMicrographsJob
         var image = new float[s * s];
         var tile = new float[d * d];
         var ws = renderer.CreateWorkspace();
+        var poses = new Pose[centres.Length];
         for (int j = 0; j < centres.Length; j++)
         {
             var draw = ParticleDraw.Create(p, apix, (long)m * options.ParticlesPerMicrograph + j);
+            poses[j] = draw.Pose;
             renderer.Render(draw.Pose, null, ws, tile);
             var (x, y) = centres[j];
             for (int ty = 0; ty < d; ty++)
@@ -169,7 +183,7 @@ public static class SimulateMicrographsJob
             half[2 * i + 1] *= filter[i];
         }
         fft.Inverse(half, image);
-        return new Micrograph(image, centres, ctf);
+        return new Micrograph(image, centres, ctf, poses);
     }
 
     private static double BoxVariance(float[] image, int s, (int X, int Y) c, int d)
@@ -213,6 +227,23 @@ public static class SimulateMicrographsJob
         doc.AddBlock("optics", optics);
         doc.AddBlock("micrographs", mics);
         doc.Write(path);
+    }
+
+    /// <summary>The true pose of every particle, as a RELION 3.1 particle file over the stacks extraction will write.</summary>
+    private static void WriteTruthStar(string path, CtfParameters[] ctfs, ((int X, int Y)[] Centres, Pose[] Poses)[] truths, double apix, int box, SimulateOptions p)
+    {
+        var optics = new OpticsSettings(apix, box, p.VoltageKv, p.SphericalAberrationMm, p.AmplitudeContrast);
+        using var star = new ParticleStarStreamWriter(path, [optics], hasCtf: true, hasPose: true, hasRandomSubset: true, hasOrigin: true);
+        long n = 0;
+        for (int m = 0; m < truths.Length; m++)
+        {
+            string name = MicrographName(m);
+            var (centres, poses) = truths[m];
+            for (int j = 0; j < centres.Length; j++)
+                star.Add(1, new ParticleRef($"{ParticlesFolder}/{name}_particles.mrcs", j), ctfs[m], poses[j], (int)(n++ % 2) + 1,
+                    new ParticleOrigin($"{MicrographFolder}/{name}.mrc", centres[j].X, centres[j].Y));
+        }
+        star.Complete();
     }
 
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);

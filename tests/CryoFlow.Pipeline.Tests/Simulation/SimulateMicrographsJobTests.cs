@@ -48,6 +48,28 @@ public class SimulateMicrographsJobTests
     }
 
     [Fact]
+    public void TruthStarGivesEachExtractedParticleItsTruePose()
+    {
+        using var dir = new TempDir();
+        var sim = Session.Simulate(dir.File("s"), micrographs: 2, perMicrograph: 4);
+        var extracted = ExtractJob.Run(Session.Plan(sim, new ExtractOptions { Box = 32 }), dir.File("s/Particles"), Logger.None, cancel: TestContext.Current.CancellationToken);
+        var truth = Formats.Particles.ParticleTable.Read(sim.TruthStarPath);
+        var cut = Formats.Particles.ParticleTable.Read(extracted.StarPath);
+        Assert.Equal(8, truth.Count);
+        var options = new SimulateOptions(dir.File("s"), 1, Box: 32, ShiftSigma: 1, Seed: 3, DefocusMin: 15000, DefocusMax: 25000, Astigmatism: 300);
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.Equal(Path.GetFileName(cut[i].Image.StackPath), Path.GetFileName(truth[i].Image.StackPath));
+            Assert.Equal(cut[i].Image.Index, truth[i].Image.Index);
+            Assert.Equal(cut[i].Ctf!.Value.DefocusU, truth[i].Ctf!.Value.DefocusU, 6);
+            Assert.Equal(ParticleDraw.Create(options, sim.PixelSize, i).Pose.OriginXAngst, truth[i].Pose!.Value.OriginXAngst, 6);
+        }
+        // the images resolve from the session folder, where `cryoflow extract --out Particles` writes them
+        using var images = new Formats.Particles.ParticleImageReader(truth);
+        images.Check(7);
+    }
+
+    [Fact]
     public void PicksLieInsideAndTheCtfFileNamesEveryMicrograph()
     {
         using var dir = new TempDir();
