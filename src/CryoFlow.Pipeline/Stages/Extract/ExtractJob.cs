@@ -26,6 +26,18 @@ public sealed record ExtractResult(string StarPath, int Micrographs, long Partic
         + (FailedMicrographs.Count > 0 ? $"; {FailedMicrographs.Count} micrographs unreadable: {string.Join("; ", FailedMicrographs.Take(5).Select(f => $"{f.Micrograph}: {f.Reason}"))}" : "");
 }
 
+/// <summary>One micrograph extracted: the particles written to its stack, or why it could not be read.</summary>
+/// <param name="Micrograph">its placed windows; null on failure</param>
+/// <param name="Input">the micrograph</param>
+/// <param name="Kept">indices into the placed windows of the particles written, in stack order</param>
+/// <param name="Rejected">windows with non-finite pixels or a flat background</param>
+/// <param name="StackReference">the stack as rlnImageName writes it</param>
+/// <param name="Failure">why the micrograph could not be read; null on success</param>
+public sealed record MicrographExtraction(PlannedMicrograph? Micrograph, MicrographInput Input, IReadOnlyList<int> Kept, int Rejected, string StackReference, string? Failure)
+{
+    public override string ToString() => Input.Path;
+}
+
 /// <summary>Progress of an extraction: micrographs done of all, particles so far.</summary>
 public readonly record struct ExtractProgress(int MicrographsDone, int MicrographCount, long Particles);
 
@@ -54,21 +66,11 @@ public static class ExtractJob
         return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? full : relative;
     }
 
-    /// <summary>One micrograph done: its particles (written to its stack) or why it failed.</summary>
-    private sealed record Extracted(PlannedMicrograph? Micrograph, MicrographInput Input, int[] Kept, int Rejected, string? Failure)
-    {
-        public override string ToString() => Input.Path;
-    }
-
     public static ExtractResult Run(ExtractionPlan plan, string outputDirectory, ILogger log, Action<ExtractProgress>? progress = null, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
         var options = plan.Options;
         Directory.CreateDirectory(outputDirectory);
-        var extractor = new ParticleExtractor(options);
-        int threads = options.ThreadCount;
-        var workers = new ConcurrentBag<Worker>();
-
         string starPath = Path.Combine(outputDirectory, StarName);
         List<OpticsSettings> optics = [.. plan.OpticsGroups()];
         if (optics.Count == 0)
@@ -77,22 +79,7 @@ public static class ExtractJob
         var failed = new List<(string, string)>();
         long particles = 0, dropped = 0, below = 0, rejected = 0;
         int done = 0, used = 0;
-
-        // each worker reads its micrograph and writes its stack; only the STAR rows need the micrographs' order
-        var cut = new TransformBlock<MicrographInput, Extracted>(m =>
-        {
-            var worker = workers.TryTake(out var w) ? w : new Worker(extractor.CreateWorker(), options.FinalBox);
-            try
-            {
-                return Cut(plan, m, worker, outputDirectory);
-            }
-            finally
-            {
-                workers.Add(worker);
-            }
-        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = threads, BoundedCapacity = threads, EnsureOrdered = true, CancellationToken = cancel });
-
-        var write = new ActionBlock<Extracted>(e =>
+        Each(plan, outputDirectory, e =>
         {
             done++;
             if (e.Failure is not null)
@@ -106,18 +93,53 @@ public static class ExtractJob
                 dropped += p.DroppedAtEdge;
                 below += p.BelowMinScore;
                 rejected += e.Rejected;
-                if (e.Kept.Length > 0)
+                if (e.Kept.Count > 0)
                 {
                     int group = optics.IndexOf(p.Optics(options)) + 1;
-                    string reference = StackReference(outputDirectory, StackName(p.Input));
-                    for (int k = 0; k < e.Kept.Length; k++)
-                        star.Add(group, new ParticleRef(reference, k), p.Input.Ctf?.Ctf, origin: p.Origin(e.Kept[k]));
-                    particles += e.Kept.Length;
+                    for (int k = 0; k < e.Kept.Count; k++)
+                        star.Add(group, new ParticleRef(e.StackReference, k), p.Input.Ctf?.Ctf, origin: p.Origin(e.Kept[k]));
+                    particles += e.Kept.Count;
                     used++;
                 }
             }
             progress?.Invoke(new ExtractProgress(done, plan.Micrographs.Count, particles));
-        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 * threads, CancellationToken = cancel });
+        }, cancel);
+        if (particles == 0)
+            throw new CryoFlowDataException("no particles were extracted: " + plan.Describe(), new DataLocation(FilePath: outputDirectory, Expected: "at least one particle", Found: "none"));
+        star.Complete();
+        var result = new ExtractResult(starPath, used, particles, dropped, below, rejected, failed, clock.Elapsed.TotalSeconds);
+        log.Information("Extracted {Summary} -> {Star}", result.Describe(), starPath);
+        return result;
+    }
+
+    /// <summary>
+    /// Extracts every planned micrograph into its stack in <paramref name="outputDirectory"/> (in parallel, each read
+    /// once) and hands each outcome to <paramref name="done"/> in micrograph order, on one thread at a time.
+    /// </summary>
+    public static void Each(ExtractionPlan plan, string outputDirectory, Action<MicrographExtraction> done, CancellationToken cancel = default)
+    {
+        var options = plan.Options;
+        Directory.CreateDirectory(outputDirectory);
+        var extractor = new ParticleExtractor(options);
+        int threads = options.ThreadCount;
+        var workers = new ConcurrentBag<Worker>();
+
+        // each worker reads its micrograph and writes its stack; only what follows needs the micrographs' order
+        var cut = new TransformBlock<MicrographInput, MicrographExtraction>(m =>
+        {
+            var worker = workers.TryTake(out var w) ? w : new Worker(extractor.CreateWorker(), options.FinalBox);
+            try
+            {
+                return Cut(plan, m, worker, outputDirectory);
+            }
+            finally
+            {
+                workers.Add(worker);
+            }
+        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = threads, BoundedCapacity = threads, EnsureOrdered = true, CancellationToken = cancel });
+
+        var write = new ActionBlock<MicrographExtraction>(done,
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 * threads, CancellationToken = cancel });
         cut.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
         // a failed writer stops the readers too, so the feeder below is not left waiting on a full block
         write.Completion.ContinueWith(t => ((IDataflowBlock)cut).Fault(t.Exception!), TaskContinuationOptions.OnlyOnFaulted);
@@ -127,12 +149,6 @@ public static class ExtractJob
         cut.Complete();
         write.Completion.GetAwaiter().GetResult();
         cancel.ThrowIfCancellationRequested();
-        if (particles == 0)
-            throw new CryoFlowDataException("no particles were extracted: " + plan.Describe(), new DataLocation(FilePath: outputDirectory, Expected: "at least one particle", Found: "none"));
-        star.Complete();
-        var result = new ExtractResult(starPath, used, particles, dropped, below, rejected, failed, clock.Elapsed.TotalSeconds);
-        log.Information("Extracted {Summary} -> {Star}", result.Describe(), starPath);
-        return result;
     }
 
     /// <summary>A thread's extractor, its micrograph buffer (reused while micrographs keep their size) and one particle.</summary>
@@ -145,7 +161,7 @@ public static class ExtractJob
 
     /// <summary>Reads one micrograph whole, cuts its particles into its stack (written atomically) and says which were kept;
     /// bad input becomes a failure, not an exception.</summary>
-    private static Extracted Cut(ExtractionPlan plan, MicrographInput m, Worker worker, string outputDirectory)
+    private static MicrographExtraction Cut(ExtractionPlan plan, MicrographInput m, Worker worker, string outputDirectory)
     {
         PlannedMicrograph planned;
         try
@@ -157,7 +173,7 @@ public static class ExtractJob
         }
         catch (Exception e) when (e is CryoFlowDataException or IOException)
         {
-            return new Extracted(null, m, [], 0, e.Message);
+            return new MicrographExtraction(null, m, [], 0, "", e.Message);
         }
         int n = planned.Particles.Count;
         var kept = new List<int>(n);
@@ -172,6 +188,6 @@ public static class ExtractJob
             kept.Add(i);
         }
         if (kept.Count > 0) stack.Complete(); // a micrograph without particles leaves no stack (disposing deletes the temporary file)
-        return new Extracted(planned, m, [.. kept], n - kept.Count, null);
+        return new MicrographExtraction(planned, m, kept, n - kept.Count, StackReference(outputDirectory, StackName(m)), null);
     }
 }

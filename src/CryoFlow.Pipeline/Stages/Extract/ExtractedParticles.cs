@@ -29,42 +29,26 @@ public sealed class ExtractedParticles(ParticleTable table, ExtractedParticleSou
     public static ExtractedParticles Create(ExtractionPlan plan, ILogger log)
     {
         var options = plan.Options;
-        var builder = new ParticleTableBuilder();
-        var micrographs = new List<string>();
-        var windows = new List<ParticleWindow>();
+        var pool = new ParticlePool(options);
         var failed = new List<(string, string)>();
-        long dropped = 0, below = 0;
         foreach (var m in plan.Micrographs)
         {
-            PlannedMicrograph p;
             try
             {
-                p = plan.Locate(m);
+                pool.Add(plan.Locate(m));
             }
             catch (CryoFlowDataException e)
             {
                 failed.Add((m.Path, e.Message));
                 log.Warning("Skipped micrograph {Micrograph}: {Reason}", m.Path, e.Message);
-                continue;
             }
-            dropped += p.DroppedAtEdge;
-            below += p.BelowMinScore;
-            if (p.Particles.Count == 0) continue;
-            int group = builder.GetOrAddOpticsGroup(p.Optics(options));
-            string stack = ExtractJob.StackName(m);
-            for (int i = 0; i < p.Particles.Count; i++)
-            {
-                builder.Add(group, new ParticleRef(stack, i), m.Ctf?.Ctf, origin: p.Origin(i));
-                windows.Add(new ParticleWindow(micrographs.Count, p.Particles[i].X0, p.Particles[i].Y0));
-            }
-            micrographs.Add(m.Path);
         }
-        if (windows.Count == 0)
+        if (pool.Count == 0)
             throw new CryoFlowDataException("no particles to extract: " + plan.Describe(), new DataLocation(Field: "coordinates", Expected: "at least one pick inside a micrograph", Found: "none"));
         log.Information("{Particles} particles from {Micrographs} micrographs, extracted as they are read (box {Box} -> {Final}); {Dropped} picks too close to an edge, {Below} below the score threshold",
-            windows.Count, micrographs.Count, options.Box, options.FinalBox, dropped, below);
-        var source = new ExtractedParticleSource(new ParticleExtractor(options), micrographs, windows, logger: log);
-        return new ExtractedParticles(builder.Build(), source, dropped, below, failed);
+            pool.Count, pool.MicrographCount, options.Box, options.FinalBox, pool.DroppedAtEdge, pool.BelowMinScore);
+        var (table, images) = pool.Build(log);
+        return new ExtractedParticles(table, images, pool.DroppedAtEdge, pool.BelowMinScore, failed);
     }
 
     public void Dispose() => Images.Dispose();
