@@ -3,6 +3,7 @@ using System.Globalization;
 using CryoFlow.Cli.Logging;
 using CryoFlow.Pipeline.Configuration;
 using CryoFlow.Pipeline.Reconstruction;
+using CryoFlow.Pipeline.Stages.Extract.Watch;
 
 namespace CryoFlow.Cli.Commands;
 
@@ -98,19 +99,7 @@ public static class ReconstructCommand
     }
 
     /// <summary>8h, 90m, 3600s, 1.5h; a bare number is minutes.</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        string t = text.Trim().ToLowerInvariant();
-        double Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v
-            : throw new ArgumentException($"--time-limit: '{text}' is not a duration such as 8h, 90m or 3600s");
-        return t[^1] switch
-        {
-            'h' => TimeSpan.FromHours(Number(t[..^1])),
-            'm' => TimeSpan.FromMinutes(Number(t[..^1])),
-            's' => TimeSpan.FromSeconds(Number(t[..^1])),
-            _ => TimeSpan.FromMinutes(Number(t)),
-        };
-    }
+    internal static TimeSpan ParseDuration(string text) => WatchOptions.ParseDuration(text, "--time-limit");
 }
 
 /// <summary>The run's console line: iteration, resolution, objective, test NLL, speed and ETA; only on a terminal.</summary>

@@ -90,6 +90,21 @@ public class ExtractCommandTests
     }
 
     [Fact]
+    public void WatchModeExtractsWhatIsThereAndStopsWhenIdle()
+    {
+        using var dir = new TempDir();
+        string session = Session(dir);
+        var r = CliRunner.Run(["extract", "--micrographs", Path.Combine(session, "Micrographs", "*.mrc"), "--coords", Path.Combine(session, "picks"),
+            "--box", "32", "--watch", "--poll", "0.2s", "--watch-idle", "1s", "--out", dir.File("live")]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("10 particles from 2 micrographs (+10; 0 micrographs waiting)", r.Out);
+        Assert.Contains("stopped (no new micrograph", r.Out);
+        Assert.Equal(10, ParticleTable.Read(dir.File("live/particles.star")).Count);
+        var bad = CliRunner.Run(["extract", "--micrographs", "m.mrc", "--coords", "c", "--box", "32", "--watch", "--watch-until", "soon", "--out", dir.File("x")]);
+        Assert.Equal(1, bad.ExitCode);
+    }
+
+    [Fact]
     public void TheShippedFromPicksRecipeParses()
     {
         var recipe = RunRecipeCommand.Read(Path.Combine(TestPaths.RepoRoot, "pipelines", "from-picks.json"));

@@ -16,7 +16,14 @@ public static class InputFiles
     /// <param name="what">what the files are, for messages ("micrographs")</param>
     /// <param name="extensions">for folders: the extensions to take (lower case, with the dot)</param>
     /// <exception cref="DataFileNotFoundException">a name that is no file or folder, or a pattern that matches nothing</exception>
-    public static IReadOnlyList<string> Expand(IEnumerable<string> patterns, string what, IReadOnlyCollection<string> extensions)
+    public static IReadOnlyList<string> Expand(IEnumerable<string> patterns, string what, IReadOnlyCollection<string> extensions) =>
+        Match(patterns, what, extensions, required: true);
+
+    /// <summary>Like <see cref="Expand"/>, but a pattern or folder that matches nothing yet is no error (live mode: files arrive later).</summary>
+    public static IReadOnlyList<string> Find(IEnumerable<string> patterns, string what, IReadOnlyCollection<string> extensions) =>
+        Match(patterns, what, extensions, required: false);
+
+    private static IReadOnlyList<string> Match(IEnumerable<string> patterns, string what, IReadOnlyCollection<string> extensions, bool required)
     {
         var found = new SortedSet<string>(StringComparer.Ordinal);
         foreach (string pattern in patterns)
@@ -39,7 +46,7 @@ public static class InputFiles
                     if (extensions.Contains(Path.GetExtension(f).ToLowerInvariant())) matched.Add(Path.Combine(pattern, Path.GetFileName(f)));
             }
             found.UnionWith(matched);
-            if (matched.Count == 0)
+            if (matched.Count == 0 && required)
                 throw new DataFileNotFoundException(pattern, [Path.GetFullPath(pattern)], new DataLocation(Field: what,
                     Expected: $"a file, a folder with {string.Join("/", extensions)} files, or a pattern matching some", Found: "nothing"));
         }

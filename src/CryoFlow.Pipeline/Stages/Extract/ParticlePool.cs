@@ -71,18 +71,29 @@ public sealed class ParticlePool(ExtractOptions options)
     /// <exception cref="InvalidOperationException">the pool is empty</exception>
     public (ParticleTable Table, ExtractedParticleSource Images) Build(Serilog.ILogger? log = null)
     {
-        PooledParticle[] particles;
-        string[] micrographs;
+        var (particles, micrographs) = Snapshot();
+        var images = new ExtractedParticleSource(new ParticleExtractor(Options), micrographs, [.. particles.Select(p => p.Window)], logger: log);
+        return (TableOf(particles), images);
+    }
+
+    /// <summary>The table of the particles now, without an image source (what particles.star says).</summary>
+    /// <exception cref="InvalidOperationException">the pool is empty</exception>
+    public ParticleTable BuildTable() => TableOf(Snapshot().Particles);
+
+    private (PooledParticle[] Particles, string[] Micrographs) Snapshot()
+    {
         lock (_lock)
         {
-            particles = [.. _particles];
-            micrographs = [.. _micrographs];
+            if (_particles.Count == 0) throw new InvalidOperationException("the particle pool is empty");
+            return ([.. _particles], [.. _micrographs]);
         }
-        if (particles.Length == 0) throw new InvalidOperationException("the particle pool is empty");
+    }
+
+    private static ParticleTable TableOf(PooledParticle[] particles)
+    {
         var builder = new ParticleTableBuilder();
         foreach (var p in particles)
             builder.Add(builder.GetOrAddOpticsGroup(p.Optics), p.Image, p.Ctf, origin: p.Origin);
-        var images = new ExtractedParticleSource(new ParticleExtractor(Options), micrographs, [.. particles.Select(p => p.Window)], logger: log);
-        return (builder.Build(), images);
+        return builder.Build();
     }
 }
