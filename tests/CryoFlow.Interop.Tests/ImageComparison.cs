@@ -6,23 +6,7 @@ namespace CryoFlow.Interop.Tests;
 public static class ImageComparison
 {
     /// <summary>Pearson correlation (means removed): 1 for images equal up to an offset and a positive scale.</summary>
-    public static double Correlation(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        double ma = 0, mb = 0;
-        for (int i = 0; i < a.Length; i++) { ma += a[i]; mb += b[i]; }
-        ma /= a.Length;
-        mb /= b.Length;
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double x = a[i] - ma, y = b[i] - mb;
-            ab += x * y;
-            aa += x * x;
-            bb += y * y;
-        }
-        return ab / Math.Sqrt(aa * bb);
-    }
+    public static double Correlation(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TestSupport.ImageStats.Correlation(a, b);
 
     /// <summary>||a - reference|| / ||reference|| over all pixels; no offset or scale removed.</summary>
     public static double RelativeError(ReadOnlySpan<float> a, ReadOnlySpan<float> reference)

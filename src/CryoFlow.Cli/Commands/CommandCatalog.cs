@@ -9,6 +9,7 @@ public static class CommandCatalog
     {
         yield return InspectCommand.Create(io);
         yield return DemoCommand.Create(io);
+        yield return ExtractCommand.Create(io);
         yield return ReconstructCommand.Create(io);
         yield return RunRecipeCommand.Create(io);
         yield return SimulateCommand.Create(io);

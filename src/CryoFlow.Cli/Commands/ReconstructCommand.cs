@@ -3,15 +3,22 @@ using System.Globalization;
 using CryoFlow.Cli.Logging;
 using CryoFlow.Pipeline.Configuration;
 using CryoFlow.Pipeline.Reconstruction;
+using CryoFlow.Pipeline.Stages.Extract.Watch;
 
 namespace CryoFlow.Cli.Commands;
 
-/// <summary>`cryoflow reconstruct PARTICLES --out RUN`: ab-initio reconstruction from a random start.</summary>
+/// <summary>
+/// `cryoflow reconstruct PARTICLES --out RUN`: ab-initio reconstruction from a random start; or
+/// `cryoflow reconstruct --micrographs ... --coords ... [--ctf ...] --box N --out RUN`: the same from micrographs and
+/// picks, particles cut as they are read (or extracted first with --extract-to DIR).
+/// </summary>
 public static class ReconstructCommand
 {
     public static Command Create(ConsoleIo io)
     {
-        var particles = new Argument<FileInfo>("particles") { Description = "Particles: a RELION .star, a cryoSPARC .cs, or a bare .mrcs stack (with --apix)." };
+        var particles = new Argument<FileInfo?>("particles") { Description = "Particles: a RELION .star, a cryoSPARC .cs, a bare .mrcs stack (with --apix), or an extraction manifest (.json). Leave out with --micrographs.", Arity = ArgumentArity.ZeroOrOne };
+        var extract = new ExtractArguments();
+        var extractTo = new Option<DirectoryInfo?>("--extract-to") { Description = "With --micrographs: write the extracted stacks and particles.star there first (default: cut particles as they are read, writing no stack)." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run folder: map.mrc, particles.star, metrics.jsonl, run.log, config.json, iterations/.", Required = true };
         var config = new Option<FileInfo?>("--config") { Description = "Parameter preset, e.g. configs/quick.json (default: the built-in defaults = configs/default.json)." };
         var sets = new Option<string[]>("--set") { Description = "Override a configuration key: --set optimiser.kind=nesterov (repeatable).", AllowMultipleArgumentsPerToken = false };
@@ -26,8 +33,9 @@ public static class ReconstructCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log to the console too (run.log always has everything)." };
         var command = new Command("reconstruct", "Reconstruct a 3D map from particle images, from a random start (SAGD with poses marginalised).")
         {
-            particles, output, config, sets, threads, seed, maxIterations, timeLimit, target, apix, datadir, bad, verbose,
+            particles, output, config, sets, threads, seed, maxIterations, timeLimit, target, apix, datadir, bad, verbose, extractTo,
         };
+        foreach (var o in extract.All) command.Options.Add(o);
         command.SetAction(pr =>
         {
             var overrides = new List<string>(pr.GetValue(sets) ?? []);
@@ -38,15 +46,29 @@ public static class ReconstructCommand
             Add("run.timeLimitMinutes", pr.GetValue(timeLimit) is string t ? ParseDuration(t).TotalMinutes.ToString("R", CultureInfo.InvariantCulture) : null);
             Add("resolution.targetResolution", pr.GetValue(target)?.ToString("R", CultureInfo.InvariantCulture));
             Add("data.pixelSize", pr.GetValue(apix)?.ToString("R", CultureInfo.InvariantCulture));
-            return Execute(io, pr.GetValue(particles)!.FullName, pr.GetValue(output)!.FullName, pr.GetValue(config)?.FullName, overrides,
-                pr.GetValue(datadir)?.FullName, pr.GetValue(bad), pr.GetValue(verbose));
+            string? input = pr.GetValue(particles)?.FullName;
+            ExtractionRequest? picks = null;
+            try
+            {
+                if (extract.Given(pr) == (input is not null)) throw new ArgumentException("give a particle file or --micrographs with --coords, one of the two");
+                if (input is null) picks = extract.Read(pr, pr.GetValue(threads) ?? 0, pr.GetValue(extractTo)?.FullName);
+            }
+            catch (ArgumentException e)
+            {
+                io.Error.WriteLine("cryoflow reconstruct: " + e.Message);
+                return ExitCodes.Usage;
+            }
+            return Execute(io, input, pr.GetValue(output)!.FullName, pr.GetValue(config)?.FullName, overrides,
+                pr.GetValue(datadir)?.FullName, pr.GetValue(bad), pr.GetValue(verbose), picks);
         });
         return command;
     }
 
     /// <summary>Resolves the configuration and runs; shared by `reconstruct` and `run RECIPE`.</summary>
-    internal static int Execute(ConsoleIo io, string particlesPath, string run, string? preset, IReadOnlyList<string> overrides, string? datadir,
-        BadParticlePolicy bad, bool verbose)
+    /// <param name="particlesPath">the particle file, or null with <paramref name="picks"/></param>
+    /// <param name="picks">micrographs and picks to extract from, instead of a particle file</param>
+    internal static int Execute(ConsoleIo io, string? particlesPath, string run, string? preset, IReadOnlyList<string> overrides, string? datadir,
+        BadParticlePolicy bad, bool verbose, ExtractionRequest? picks = null)
     {
         {
             var resolved = ReconstructConfig.Load(preset, overrides);
@@ -55,6 +77,7 @@ public static class ReconstructCommand
             string commandLine = io.CommandLine;
             log.Information("cryoflow {Version}: {CommandLine}", VersionCommand.Version, commandLine);
             log.Information("Configuration hash {Hash}", resolved.ConfigHash());
+            particlesPath ??= picks!.Prepare(run, log);
             var request = new ReconstructRequest(particlesPath, run, resolved, datadir, bad, commandLine);
             var display = new RunDisplay(io.Error);
             using var cancel = new CancellationTokenSource();
@@ -76,19 +99,7 @@ public static class ReconstructCommand
     }
 
     /// <summary>8h, 90m, 3600s, 1.5h; a bare number is minutes.</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        string t = text.Trim().ToLowerInvariant();
-        double Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v
-            : throw new ArgumentException($"--time-limit: '{text}' is not a duration such as 8h, 90m or 3600s");
-        return t[^1] switch
-        {
-            'h' => TimeSpan.FromHours(Number(t[..^1])),
-            'm' => TimeSpan.FromMinutes(Number(t[..^1])),
-            's' => TimeSpan.FromSeconds(Number(t[..^1])),
-            _ => TimeSpan.FromMinutes(Number(t)),
-        };
-    }
+    internal static TimeSpan ParseDuration(string text) => WatchOptions.ParseDuration(text, "--time-limit");
 }
 
 /// <summary>The run's console line: iteration, resolution, objective, test NLL, speed and ETA; only on a terminal.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using CryoFlow.Formats.Errors;
 using CryoFlow.Pipeline.Reconstruction;
+using CryoFlow.Pipeline.Stages.Extract;
 
 namespace CryoFlow.Cli.Commands;
 
@@ -9,10 +10,14 @@ namespace CryoFlow.Cli.Commands;
 /// `cryoflow run RECIPE`: a declarative recipe (pipelines/*.json) that names the input, the
 /// configuration preset, overrides and the output folder. Paths in the recipe are relative to the
 /// recipe's own folder. Comments (//) and trailing commas are allowed; unknown keys are errors.
+/// Pipeline "abinitio" reconstructs a particle file ("input"); "from-picks" extracts particles from
+/// "micrographs" at "coords" with "ctf" and the "extract" settings, then reconstructs.
 /// </summary>
 public static class RunRecipeCommand
 {
     private static readonly HashSet<string> Keys = ["pipeline", "input", "config", "set", "output", "datadir", "onBadParticle", "description"];
+    private static readonly HashSet<string> PickKeys = ["micrographs", "coords", "ctf", "extract", "extractTo"];
+    private static readonly HashSet<string> ExtractKeys = ["box", "bin", "outBox", "invertContrast", "normalise", "subtractRamp", "bgRadius", "coordinateScale", "minScore", "micrographApix"];
 
     public static Command Create(ConsoleIo io)
     {
@@ -24,12 +29,15 @@ public static class RunRecipeCommand
         {
             string path = pr.GetValue(recipe)!.FullName;
             var r = Read(path);
-            return ReconstructCommand.Execute(io, r.Input, r.Output, r.Config, [.. r.Sets, .. pr.GetValue(sets) ?? []], r.DataDir, r.OnBadParticle, pr.GetValue(verbose));
+            return ReconstructCommand.Execute(io, r.Input, r.Output, r.Config, [.. r.Sets, .. pr.GetValue(sets) ?? []], r.DataDir, r.OnBadParticle, pr.GetValue(verbose), r.Picks);
         });
         return command;
     }
 
-    internal sealed record Recipe(string Input, string Output, string? Config, IReadOnlyList<string> Sets, string? DataDir, BadParticlePolicy OnBadParticle);
+    /// <param name="Input">the particle file (pipeline abinitio), or null</param>
+    /// <param name="Picks">micrographs, picks and extraction settings (pipeline from-picks), or null</param>
+    internal sealed record Recipe(string? Input, string Output, string? Config, IReadOnlyList<string> Sets, string? DataDir, BadParticlePolicy OnBadParticle,
+        ExtractionRequest? Picks = null);
 
     internal static Recipe Read(string path)
     {
@@ -46,13 +54,15 @@ public static class RunRecipeCommand
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw Error(path, null, "a recipe is a JSON object");
-            foreach (var p in root.EnumerateObject())
-                if (!Keys.Contains(p.Name)) throw Error(path, p.Name, $"unknown key; a recipe has {string.Join(", ", Keys)}");
             string kind = Text(path, root, "pipeline") ?? "abinitio";
-            if (kind != "abinitio") throw Error(path, "pipeline", $"unknown pipeline '{kind}' (abinitio)");
+            if (kind is not ("abinitio" or "from-picks")) throw Error(path, "pipeline", $"unknown pipeline '{kind}' (abinitio, from-picks)");
+            var allowed = kind == "from-picks" ? [.. Keys.Where(k => k != "input"), .. PickKeys] : Keys;
+            foreach (var p in root.EnumerateObject())
+                if (!allowed.Contains(p.Name)) throw Error(path, p.Name, $"unknown key; a {kind} recipe has {string.Join(", ", allowed)}");
             string folder = Path.GetDirectoryName(path)!;
             string Resolve(string p) => Path.GetFullPath(Path.Combine(folder, p));
-            string input = Text(path, root, "input") ?? throw Error(path, "input", "missing: the particle file (.star, .cs or .mrcs)");
+            string? input = kind == "from-picks" ? null : Text(path, root, "input") ?? throw Error(path, "input", "missing: the particle file (.star, .cs or .mrcs)");
+            var picks = kind == "from-picks" ? Picks(path, root, Resolve) : null;
             string output = Text(path, root, "output") ?? throw Error(path, "output", "missing: the run folder");
             string? config = Text(path, root, "config");
             string? datadir = Text(path, root, "datadir");
@@ -66,7 +76,61 @@ public static class RunRecipeCommand
             var bad = BadParticlePolicy.Skip;
             if (Text(path, root, "onBadParticle") is string b && !Enum.TryParse(b, ignoreCase: true, out bad))
                 throw Error(path, "onBadParticle", $"'{b}' is not skip or fail");
-            return new Recipe(Resolve(input), Resolve(output), config is null ? null : Resolve(config), sets, datadir is null ? null : Resolve(datadir), bad);
+            return new Recipe(input is null ? null : Resolve(input), Resolve(output), config is null ? null : Resolve(config), sets, datadir is null ? null : Resolve(datadir), bad, picks);
+        }
+    }
+
+    /// <summary>The extraction of a from-picks recipe: "micrographs", "coords", "ctf" (a path or a list; patterns allowed), "extract", "extractTo".</summary>
+    private static ExtractionRequest Picks(string path, JsonElement root, Func<string, string> resolve)
+    {
+        string[] Paths(string key, bool required)
+        {
+            if (!root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null)
+                return required ? throw Error(path, key, "missing: a path, a pattern or a list of them") : [];
+            if (v.ValueKind == JsonValueKind.String) return [resolve(v.GetString()!)];
+            if (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+                return [.. v.EnumerateArray().Select(e => resolve(e.GetString()!))];
+            throw Error(path, key, "must be a path or a list of paths");
+        }
+        if (!root.TryGetProperty("extract", out var x) || x.ValueKind != JsonValueKind.Object)
+            throw Error(path, "extract", "missing: an object with at least \"box\"");
+        foreach (var p in x.EnumerateObject())
+            if (!ExtractKeys.Contains(p.Name)) throw Error(path, "extract." + p.Name, $"unknown key; extract has {string.Join(", ", ExtractKeys)}");
+        double? Number(string key)
+        {
+            if (!x.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Error(path, "extract." + key, "must be a number");
+        }
+        bool Flag(string key, bool fallback)
+        {
+            if (!x.TryGetProperty(key, out var v)) return fallback;
+            return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw Error(path, "extract." + key, "must be true or false");
+        }
+        int? Whole(string key) => Number(key) is double d ? (d == Math.Floor(d) ? (int)d : throw Error(path, "extract." + key, "must be a whole number")) : null;
+        try
+        {
+            int box = Whole("box") ?? throw Error(path, "extract.box", "missing: the box cut from the micrographs, px");
+            if (Number("bin") is not null && Number("outBox") is not null) throw Error(path, "extract", "give bin or outBox, not both");
+            var options = new ExtractOptions
+            {
+                Box = box,
+                OutputBox = Whole("outBox") ?? (Number("bin") is double bin ? ExtractOptions.BinnedBox(box, bin) : null),
+                InvertContrast = Flag("invertContrast", true),
+                Normalise = Flag("normalise", true),
+                SubtractRamp = Flag("subtractRamp", true),
+                BackgroundRadius = Whole("bgRadius"),
+                CoordinateScale = Number("coordinateScale") ?? 1,
+                MinScore = Number("minScore"),
+                PixelSize = Number("micrographApix"),
+            };
+            options.Validate();
+            string? extractTo = Text(path, root, "extractTo");
+            return new ExtractionRequest(new ExtractionSources(Paths("micrographs", true), Paths("coords", true), Paths("ctf", false)), options,
+                extractTo is null ? null : resolve(extractTo));
+        }
+        catch (ArgumentException e)
+        {
+            throw Error(path, "extract", e.Message);
         }
     }
 

@@ -25,11 +25,14 @@ public static class SimulateCommand
         var q0 = new Option<double>("--amplitude-contrast") { DefaultValueFactory = _ => 0.1 };
         var bfactor = new Option<double>("--bfactor") { Description = "CTF envelope B-factor, Å^2.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Rendering threads (0: all cores).", DefaultValueFactory = _ => 0 };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder: particles.mrcs, particles.star, simulate.log.", Required = true };
+        var micrographs = new Option<int?>("--micrographs") { Description = "Simulate a collection session instead: this many micrographs with particles at known places, picks (picks/*_autopick.star) and CTF (micrographs_ctf.star), for `cryoflow extract`." };
+        var micrographSize = new Option<int>("--micrograph-size") { Description = "Edge of the square micrographs, px.", DefaultValueFactory = _ => 1024 };
+        var perMicrograph = new Option<int>("--per-micrograph") { Description = "Particles on each micrograph.", DefaultValueFactory = _ => 40 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder: particles.mrcs, particles.star (or Micrographs/, picks/, micrographs_ctf.star), truth.mrc, simulate.log.", Required = true };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log progress to the console too." };
         var command = new Command("simulate", "Simulate particle images of a volume at random poses, with CTF, shifts and noise, as a RELION 3.1 dataset with the true poses.")
         {
-            volume, apix, count, snr, defocus, astig, shiftSigma, seed, box, voltage, cs, q0, bfactor, threads, output, verbose,
+            volume, apix, count, snr, defocus, astig, shiftSigma, seed, box, voltage, cs, q0, bfactor, threads, micrographs, micrographSize, perMicrograph, output, verbose,
         };
         command.SetAction(pr =>
         {
@@ -54,19 +57,36 @@ public static class SimulateCommand
             string? extracted = null;
             if (volumePath == BundledVolumes.Hand)
                 volumePath = extracted = BundledVolumes.ExtractHand(Path.Combine(outDir, $".hand-{Guid.NewGuid():N}.mrc"));
-            SimulateResult result;
             try
             {
                 var progress = new ProgressDisplay("simulate", io.Error);
-                result = SimulateJob.Run(volumePath, options, log, progress.Report);
+                if (pr.GetValue(micrographs) is int n)
+                {
+                    var session = new SimulateMicrographsOptions(options, n, pr.GetValue(micrographSize), pr.GetValue(perMicrograph));
+                    var (vol, vbox, voxel) = SimulateJob.LoadVolume(volumePath, options.VoxelSize, log);
+                    try
+                    {
+                        session.Validate(options.Box ?? vbox);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        io.Error.WriteLine("cryoflow simulate: " + e.Message);
+                        return ExitCodes.Usage;
+                    }
+                    var s = SimulateMicrographsJob.Run(vol, vbox, voxel, session, log, progress.Report);
+                    io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{n} micrographs of {session.MicrographSize} px with {s.Particles} particles (box {s.BoxSize}, {s.PixelSize:G6} Å/px) -> {outDir}: Micrographs/, picks/, {SimulateMicrographsJob.CtfStarName} ({s.Seconds:F1} s)"));
+                    return ExitCodes.Ok;
+                }
+                var result = SimulateJob.Run(volumePath, options, log, progress.Report);
+                io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{options.Count} particles, box {result.BoxSize}, {result.PixelSize:G6} Å/px -> {result.StarPath} ({result.Seconds:F1} s)"));
+                return ExitCodes.Ok;
             }
             finally
             {
                 if (extracted is not null) File.Delete(extracted);
             }
-            io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{options.Count} particles, box {result.BoxSize}, {result.PixelSize:G6} Å/px -> {result.StarPath} ({result.Seconds:F1} s)"));
-            return ExitCodes.Ok;
         });
         return command;
     }

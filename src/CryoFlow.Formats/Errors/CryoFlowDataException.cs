@@ -91,3 +91,11 @@ public sealed class DataFileNotFoundException : CryoFlowDataException
     public string Reference { get; }
     public IReadOnlyList<string> Tried { get; }
 }
+
+/// <summary>A particle coordinate file (STAR, .box, .cbox, .json, Topaz) that cannot be read.</summary>
+public sealed class CoordinateFormatException(string problem, DataLocation where, Exception? inner = null)
+    : CryoFlowDataException(problem, where, inner);
+
+/// <summary>A CTF estimate file (micrographs_ctf.star, CTFFIND4 .txt) that cannot be read.</summary>
+public sealed class CtfFormatException(string problem, DataLocation where, Exception? inner = null)
+    : CryoFlowDataException(problem, where, inner);

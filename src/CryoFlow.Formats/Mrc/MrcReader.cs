@@ -156,6 +156,62 @@ public sealed class MrcReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Decodes the <paramref name="width"/> x <paramref name="height"/> rectangle with lower corner
+    /// (<paramref name="x0"/>, <paramref name="y0"/>) of image <paramref name="index"/>, reading only its rows' bytes
+    /// (one positional read per row): a particle box from a micrograph without reading the micrograph. Thread-safe.
+    /// </summary>
+    /// <param name="destination">width * height floats, [y][x]</param>
+    /// <exception cref="ArgumentOutOfRangeException">the rectangle is not inside the image</exception>
+    /// <exception cref="MrcFormatException">index outside 0..NZ-1, or the file was truncated after it was opened</exception>
+    public void ReadWindow(long index, int x0, int y0, int width, int height, Span<float> destination)
+    {
+        if ((ulong)index >= (ulong)Header.Nz) ThrowIndexOutOfRange(index);
+        if (x0 < 0 || y0 < 0 || width < 1 || height < 1 || (long)x0 + width > Width || (long)y0 + height > Height)
+            throw new ArgumentOutOfRangeException(nameof(x0), $"window {width} x {height} at ({x0}, {y0}) is not inside the {Width} x {Height} image");
+        if (destination.Length < (long)width * height)
+            throw new ArgumentException($"destination holds {destination.Length} floats; the window needs {(long)width * height}", nameof(destination));
+        long first = index * Header.VoxelsPerSection;
+        bool packed = Header.Mode == MrcMode.Packed4Bit;
+        // 4-bit voxels share bytes: read from the even voxel at or before the row's start, then skip one
+        int rowBytes = packed ? (width + 2) / 2 : checked((int)MrcModes.ByteCount(Header.Mode, width));
+        byte[]? scratch = Header.Mode == MrcMode.Float32 ? null : ArrayPool<byte>.Shared.Rent(rowBytes);
+        float[]? unpacked = packed ? ArrayPool<float>.Shared.Rent(width + 2) : null;
+        try
+        {
+            for (int y = 0; y < height; y++)
+            {
+                var row = destination.Slice(y * width, width);
+                long voxel = first + (long)(y0 + y) * Width + x0;
+                if (scratch is null)
+                {
+                    ReadExactly(_handle, MemoryMarshal.AsBytes(row), Header.DataOffset + voxel * sizeof(float), FilePath, "data", index);
+                    if (_swap) MrcPixelCodec.SwapFloat32InPlace(row);
+                }
+                else if (unpacked is null)
+                {
+                    var raw = scratch.AsSpan(0, rowBytes);
+                    ReadExactly(_handle, raw, Header.DataOffset + MrcModes.ByteCount(Header.Mode, voxel), FilePath, "data", index);
+                    MrcPixelCodec.Decode(Header.Mode, Header.IsBigEndian, raw, row);
+                }
+                else
+                {
+                    long even = voxel & ~1L;
+                    int skip = (int)(voxel - even), count = width + skip;
+                    var raw = scratch.AsSpan(0, (count + 1) / 2);
+                    ReadExactly(_handle, raw, Header.DataOffset + even / 2, FilePath, "data", index);
+                    MrcPixelCodec.Decode(Header.Mode, Header.IsBigEndian, raw, unpacked.AsSpan(0, count));
+                    unpacked.AsSpan(skip, width).CopyTo(row);
+                }
+            }
+        }
+        finally
+        {
+            if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
+            if (unpacked is not null) ArrayPool<float>.Shared.Return(unpacked);
+        }
+    }
+
     /// <summary>Image (section) <paramref name="index"/> in a new array.</summary>
     public float[] ReadImage(long index)
     {

@@ -14,19 +14,7 @@ namespace CryoFlow.Formats.Particles;
 public sealed class ParticleImageReader : IParticleImageSource, IDisposable
 {
     private readonly ParticleTable _table;
-    private readonly ILogger _log;
-    private readonly int _capacity;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, Entry> _open = new(StringComparer.Ordinal);
-    private readonly LinkedList<string> _recent = new();
-    private bool _disposed;
-
-    private sealed class Entry(MrcReader reader, LinkedListNode<string> node)
-    {
-        public MrcReader Reader { get; } = reader;
-        public LinkedListNode<string> Node { get; } = node;
-        public int Leases { get; set; }
-    }
+    private readonly MrcReaderCache _stacks;
 
     /// <param name="table">the particles</param>
     /// <param name="maxOpenStacks">stacks kept open at once</param>
@@ -35,8 +23,7 @@ public sealed class ParticleImageReader : IParticleImageSource, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenStacks, 1);
         _table = table;
-        _capacity = maxOpenStacks;
-        _log = logger ?? Log.Logger;
+        _stacks = new MrcReaderCache(maxOpenStacks, logger ?? Log.Logger);
     }
 
     public ParticleTable Table => _table;
@@ -58,10 +45,10 @@ public sealed class ParticleImageReader : IParticleImageSource, IDisposable
     /// <param name="destination">width * height floats, [y][x]</param>
     public void Read(int index, Span<float> destination)
     {
-        var entry = Lease(index);
+        using var lease = Lease(index);
         try
         {
-            var r = entry.Reader;
+            var r = lease.Reader;
             if (destination.Length != r.PixelsPerImage)
                 throw new CryoFlowDataException($"image is {r.Width} x {r.Height} px, the run expects {Side(destination.Length)}",
                     _table.ImageLocation(index) with { Found = $"{r.Width} x {r.Height} in {r.FilePath}" });
@@ -71,26 +58,18 @@ public sealed class ParticleImageReader : IParticleImageSource, IDisposable
         {
             throw Wrap(index, e);
         }
-        finally
-        {
-            Release(entry);
-        }
     }
 
     private T Use<T>(int index, Func<MrcReader, T> action)
     {
-        var entry = Lease(index);
+        using var lease = Lease(index);
         try
         {
-            return action(entry.Reader);
+            return action(lease.Reader);
         }
         catch (MrcFormatException e)
         {
             throw Wrap(index, e);
-        }
-        finally
-        {
-            Release(entry);
         }
     }
 
@@ -103,83 +82,18 @@ public sealed class ParticleImageReader : IParticleImageSource, IDisposable
         return s * s == pixels ? $"{s} x {s}" : $"{pixels} pixels";
     }
 
-    private Entry Lease(int index)
+    private MrcReaderCache.Lease Lease(int index)
     {
         string path = _table.ResolveStackPath(index);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_open.TryGetValue(path, out var hit))
-            {
-                _recent.Remove(hit.Node);
-                _recent.AddFirst(hit.Node);
-                hit.Leases++;
-                return hit;
-            }
-        }
-        // open outside the lock: a slow file system must not stall readers of other stacks
-        MrcReader reader;
         try
         {
-            reader = MrcReader.OpenStack(path, _log);
+            return _stacks.Open(path);
         }
         catch (MrcFormatException e)
         {
             throw Wrap(index, e);
         }
-        lock (_lock)
-        {
-            if (_open.TryGetValue(path, out var raced))
-            {
-                reader.Dispose();
-                raced.Leases++;
-                return raced;
-            }
-            var entry = new Entry(reader, _recent.AddFirst(path)) { Leases = 1 };
-            _open[path] = entry;
-            EvictIdle();
-            return entry;
-        }
     }
 
-    private void Release(Entry entry)
-    {
-        lock (_lock)
-        {
-            entry.Leases--;
-            if (_disposed && entry.Leases == 0) entry.Reader.Dispose();
-            else EvictIdle();
-        }
-    }
-
-    /// <summary>Closes least-recently-used stacks nobody is reading until the cache fits (caller holds the lock).</summary>
-    private void EvictIdle()
-    {
-        var node = _recent.Last;
-        while (_open.Count > _capacity && node is not null)
-        {
-            var previous = node.Previous;
-            var e = _open[node.Value];
-            if (e.Leases == 0)
-            {
-                _recent.Remove(node);
-                _open.Remove(node.Value);
-                e.Reader.Dispose();
-            }
-            node = previous;
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            foreach (var e in _open.Values)
-                if (e.Leases == 0) e.Reader.Dispose();
-            _open.Clear();
-            _recent.Clear();
-        }
-    }
+    public void Dispose() => _stacks.Dispose();
 }

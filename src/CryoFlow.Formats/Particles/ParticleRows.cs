@@ -13,9 +13,10 @@ namespace CryoFlow.Formats.Particles;
 /// </summary>
 internal static class ParticleRows
 {
-    public static IReadOnlyList<string> Columns(bool ctf, bool pose, bool subset)
+    public static IReadOnlyList<string> Columns(bool ctf, bool pose, bool subset, bool origin = false)
     {
         var labels = new List<string> { L.ImageName, L.OpticsGroup };
+        if (origin) labels.AddRange([L.MicrographName, L.CoordinateX, L.CoordinateY]);
         if (ctf) labels.AddRange([L.DefocusU, L.DefocusV, L.DefocusAngle, L.PhaseShift, L.CtfBfactor, L.CtfScalefactor]);
         if (pose) labels.AddRange([L.AngleRot, L.AngleTilt, L.AnglePsi, L.OriginXAngst, L.OriginYAngst]);
         if (subset) labels.Add(L.RandomSubset);
@@ -24,9 +25,14 @@ internal static class ParticleRows
 
     /// <summary>One particle's values in <see cref="Columns"/> order. A CTF's voltage, Cs and amplitude
     /// contrast must equal the optics group's (they are written there only).</summary>
-    public static string[] Values(OpticsGroup group, ParticleRef image, CtfParameters? ctf, Pose? pose, int? randomSubset)
+    public static string[] Values(OpticsGroup group, ParticleRef image, CtfParameters? ctf, Pose? pose, int? randomSubset, ParticleOrigin? origin = null)
     {
         var values = new List<string>(16) { image.ToImageName(), Int(group.Number) };
+        if (origin is ParticleOrigin o)
+        {
+            StarTable.CheckValue(o.MicrographName);
+            values.AddRange([o.MicrographName, Num(o.CoordinateX), Num(o.CoordinateY)]);
+        }
         if (ctf is CtfParameters c)
         {
             Same("voltage", c.VoltageKv, group.VoltageKv, group.Number);

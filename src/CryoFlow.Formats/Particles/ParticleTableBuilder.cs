@@ -8,7 +8,7 @@ namespace CryoFlow.Formats.Particles;
 /// Builds a particle table from scratch (a simulator, the cryoSPARC reader): add optics groups, then
 /// particles; <see cref="Build"/> gives a <see cref="ParticleTable"/> whose source is a RELION 3.1
 /// document, ready for <see cref="ParticleStarWriter.Write"/>. The first particle decides which
-/// columns exist (CTF, pose, random subset); every later one must give the same. A particle's CTF
+/// columns exist (CTF, pose, random subset, micrograph origin); every later one must give the same. A particle's CTF
 /// voltage, Cs and amplitude contrast must equal its optics group's (they are written there only).
 /// </summary>
 public sealed class ParticleTableBuilder
@@ -17,7 +17,7 @@ public sealed class ParticleTableBuilder
     private readonly List<OpticsGroup> _groups = [];
     private readonly Dictionary<OpticsSettings, int> _byKey = [];
     private StarTable? _rows;
-    private bool _ctf, _pose, _subset, _built;
+    private bool _ctf, _pose, _subset, _origin, _built;
 
     /// <param name="sourcePath">the STAR file the table will be written to, if known: relative stack
     /// paths then resolve against its folder before it is written</param>
@@ -44,7 +44,8 @@ public sealed class ParticleTableBuilder
     /// <param name="ctf">null for no CTF columns</param>
     /// <param name="pose">angles in degrees, origins in Å; null for no pose columns</param>
     /// <param name="randomSubset">1 or 2; null for no rlnRandomSubset column</param>
-    public void Add(int opticsGroup, ParticleRef image, CtfParameters? ctf = null, Pose? pose = null, int? randomSubset = null)
+    /// <param name="origin">micrograph and coordinate; null for no rlnMicrographName, rlnCoordinateX/Y columns</param>
+    public void Add(int opticsGroup, ParticleRef image, CtfParameters? ctf = null, Pose? pose = null, int? randomSubset = null, ParticleOrigin? origin = null)
     {
         CheckOpen();
         if (opticsGroup < 1 || opticsGroup > _groups.Count)
@@ -57,15 +58,16 @@ public sealed class ParticleTableBuilder
             _ctf = ctf is not null;
             _pose = pose is not null;
             _subset = randomSubset is not null;
-            _rows = new StarTable(ParticleRows.Columns(_ctf, _pose, _subset));
+            _origin = origin is not null;
+            _rows = new StarTable(ParticleRows.Columns(_ctf, _pose, _subset, _origin));
         }
-        else if (_ctf != ctf is not null || _pose != pose is not null || _subset != randomSubset is not null)
+        else if (_ctf != ctf is not null || _pose != pose is not null || _subset != randomSubset is not null || _origin != origin is not null)
         {
-            throw new ArgumentException($"particle {_rows.RowCount} gives CTF/pose/subset = {ctf is not null}/{pose is not null}/{randomSubset is not null}, "
-                + $"the first gave {_ctf}/{_pose}/{_subset}; every particle must give the same");
+            throw new ArgumentException($"particle {_rows.RowCount} gives CTF/pose/subset/origin = {ctf is not null}/{pose is not null}/{randomSubset is not null}/{origin is not null}, "
+                + $"the first gave {_ctf}/{_pose}/{_subset}/{_origin}; every particle must give the same");
         }
 
-        var values = ParticleRows.Values(_groups[opticsGroup - 1], image, ctf, pose, randomSubset);
+        var values = ParticleRows.Values(_groups[opticsGroup - 1], image, ctf, pose, randomSubset, origin);
         _rows.AddRow(values);
     }
 

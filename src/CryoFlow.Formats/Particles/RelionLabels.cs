@@ -36,6 +36,21 @@ public static class RelionLabels
     public const string OriginX = "rlnOriginX";
     public const string OriginY = "rlnOriginY";
 
+    public const string MicrographName = "rlnMicrographName";
+    /// <summary>Å/px of the micrographs (3.1+ micrograph optics).</summary>
+    public const string MicrographPixelSize = "rlnMicrographPixelSize";
+    /// <summary>In an autopick list: the coordinate file of a micrograph.</summary>
+    public const string MicrographCoordinates = "rlnMicrographCoordinates";
+    public const string AutopickFigureOfMerit = "rlnAutopickFigureOfMerit";
+    public const string CtfFigureOfMerit = "rlnCtfFigureOfMerit";
+    /// <summary>Å: resolution to which the CTF fit holds.</summary>
+    public const string CtfMaxResolution = "rlnCtfMaxResolution";
+    /// <summary>Å: DefocusU - DefocusV.</summary>
+    public const string CtfAstigmatism = "rlnCtfAstigmatism";
+    /// <summary>Particle centre in the micrograph, px.</summary>
+    public const string CoordinateX = "rlnCoordinateX";
+    public const string CoordinateY = "rlnCoordinateY";
+
     public const string RandomSubset = "rlnRandomSubset";
     public const string ClassNumber = "rlnClassNumber";
     public const string MaxValueProbDistribution = "rlnMaxValueProbDistribution";

@@ -2,18 +2,19 @@ using CryoFlow.Formats.Errors;
 using CryoFlow.Formats.Mrc;
 using CryoFlow.Formats.Particles;
 using CryoFlow.Numerics.Ctf;
+using CryoFlow.Pipeline.Stages.Extract;
 using Serilog;
 
 namespace CryoFlow.Pipeline.Reconstruction;
 
 /// <summary>
-/// The particles of a run: the table (STAR, .cs, or a bare .mrcs with a pixel size), the box and pixel
-/// size they share, each particle's CTF (the identity when the file has none) and random access to the
-/// pixels.
+/// The particles of a run: the table (STAR, .cs, a bare .mrcs with a pixel size, or micrographs and picks through an
+/// extraction manifest), the box and pixel size they share, each particle's CTF (the identity when the file has
+/// none) and random access to the pixels.
 /// </summary>
 public sealed class ParticleDataset : IDisposable
 {
-    private ParticleDataset(ParticleTable table, ParticleImageReader images, int box, double pixelSize)
+    private ParticleDataset(ParticleTable table, IParticleImageSource images, int box, double pixelSize)
     {
         Table = table;
         Images = images;
@@ -23,7 +24,8 @@ public sealed class ParticleDataset : IDisposable
 
     public ParticleTable Table { get; }
 
-    public ParticleImageReader Images { get; }
+    /// <summary>The pixels: a table's stacks, or micrographs cut as particles are read.</summary>
+    public IParticleImageSource Images { get; }
 
     public int Count => Table.Count;
 
@@ -40,11 +42,12 @@ public sealed class ParticleDataset : IDisposable
 
     public CtfParameters CtfOf(int particle) => Table[particle].Ctf ?? IdentityCtf;
 
-    /// <param name="path">.star, .cs or .mrcs</param>
+    /// <param name="path">.star, .cs, .mrcs, or an extraction manifest (.json, <see cref="ExtractionManifest"/>)</param>
     /// <param name="pixelSize">--apix: required for a bare stack, used when the metadata gives none</param>
     /// <param name="dataDir">--datadir</param>
     public static ParticleDataset Open(string path, double? pixelSize, string? dataDir, ILogger log)
     {
+        if (ExtractionManifest.IsManifest(path)) return FromManifest(path, log);
         ParticleTable table = path.EndsWith(".mrcs", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".mrc", StringComparison.OrdinalIgnoreCase)
             ? FromStack(path, pixelSize, log)
             : ParticleTable.Read(path, new ParticleReadOptions { DataDir = dataDir, PixelSizeAngst = pixelSize, Logger = log });
@@ -71,6 +74,21 @@ public sealed class ParticleDataset : IDisposable
         }
     }
 
+    /// <summary>Micrographs and picks: particles cut from the micrographs as they are read, no stack written.</summary>
+    private static ParticleDataset FromManifest(string path, ILogger log)
+    {
+        var (sources, options) = ExtractionManifest.Read(path);
+        var extracted = ExtractedParticles.Create(ExtractionPlan.Create(sources, options, log), log);
+        var sizes = extracted.Table.OpticsGroups.Select(g => g.PixelSizeAngst).Distinct().ToArray();
+        if (sizes.Length > 1 || extracted.Table.Count < 2)
+        {
+            extracted.Dispose();
+            throw new CryoFlowDataException(sizes.Length > 1 ? "micrographs of different pixel sizes; reconstruct one pixel size at a time" : "a reconstruction needs at least 2 particles",
+                new DataLocation(FilePath: path, Found: sizes.Length > 1 ? string.Join(", ", sizes) : extracted.Table.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return new ParticleDataset(extracted.Table, extracted.Images, options.FinalBox, sizes[0]!.Value);
+    }
+
     /// <summary>A bare stack: every image a particle, no CTF, no poses.</summary>
     private static ParticleTable FromStack(string path, double? pixelSize, ILogger log)
     {
@@ -84,5 +102,5 @@ public sealed class ParticleDataset : IDisposable
         return builder.Build(new ParticleReadOptions { WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) });
     }
 
-    public void Dispose() => Images.Dispose();
+    public void Dispose() => (Images as IDisposable)?.Dispose();
 }

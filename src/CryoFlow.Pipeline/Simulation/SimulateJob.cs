@@ -40,6 +40,13 @@ public static class SimulateJob
     /// <param name="volumePath">the input map (cubic, even box)</param>
     public static SimulateResult Run(string volumePath, SimulateOptions options, ILogger log, Action<long, long>? progress = null)
     {
+        var (volume, box, voxel) = LoadVolume(volumePath, options.VoxelSize, log);
+        return Run(volume, box, voxel, options, log, progress);
+    }
+
+    /// <summary>A cubic, even-box volume and its voxel size (<paramref name="voxelSize"/>, else the header's).</summary>
+    public static (float[] Volume, int Box, double VoxelSize) LoadVolume(string volumePath, double? voxelSize, ILogger log)
+    {
         float[] volume;
         int box;
         double? headerVoxel;
@@ -54,9 +61,9 @@ public static class SimulateJob
             headerVoxel = h.VoxelSizeX;
             volume = reader.ReadVolume();
         }
-        double voxel = options.VoxelSize ?? headerVoxel
+        double voxel = voxelSize ?? headerVoxel
             ?? throw new MrcFormatException("the volume's header gives no voxel size; give --apix", new DataLocation(FilePath: volumePath, Field: "CELLA/MX"));
-        return Run(volume, box, voxel, options, log, progress);
+        return (volume, box, voxel);
     }
 
     /// <param name="volume">box^3 voxels, [z][y][x]</param>

@@ -38,6 +38,29 @@ public class MrcReaderTests
 
     [Theory]
     [MemberData(nameof(ModesAndByteOrders))]
+    public void WindowOfAnImageEqualsTheSameRectangleOfTheWholeImage(int mode, bool bigEndian)
+    {
+        using var dir = new TempDir();
+        const int nx = 7, ny = 6, nz = 2; // odd width: 4-bit windows start on either nibble
+        var values = RawMrc.ExactValues(mode, nx * ny * nz, seed: 40 + mode);
+        string path = new RawMrc(nx, ny, nz, mode, bigEndian).WithValues(mode, values).WriteTo(dir.File("w.mrc"));
+        using var reader = MrcReader.OpenStack(path);
+        foreach (var (x0, y0, w, h) in new[] { (0, 0, 7, 6), (1, 2, 3, 4), (2, 1, 5, 5), (6, 5, 1, 1), (3, 0, 2, 6) })
+        {
+            var whole = reader.ReadImage(1);
+            var window = new float[w * h];
+            reader.ReadWindow(1, x0, y0, w, h, window);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    Assert.Equal(whole[(y0 + y) * nx + x0 + x], window[y * w + x]);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.ReadWindow(0, 5, 0, 3, 1, new float[3]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.ReadWindow(0, 0, -1, 1, 1, new float[1]));
+        Assert.Throws<MrcFormatException>(() => reader.ReadWindow(2, 0, 0, 1, 1, new float[1]));
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndByteOrders))]
     public async Task StreamingReaderDecodesEveryReadableModeInBothByteOrdersExactly(int mode, bool bigEndian)
     {
         const int nx = 6, ny = 5, nz = 3;

@@ -46,6 +46,31 @@ public class ParticleStarStreamWriterTests
     }
 
     [Fact]
+    public void MicrographAndCoordinateColumnsAreWrittenTheSameByBothWriters()
+    {
+        using var dir = new TempDir();
+        var builder = new ParticleTableBuilder(dir.File("a.star"));
+        int g = builder.AddOpticsGroup(Optics);
+        using (var w = new ParticleStarStreamWriter(dir.File("b.star"), [Optics], true, false, false, hasOrigin: true))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                var p = ParticleNumber(i);
+                var origin = new ParticleOrigin($"Micrographs/mic{i % 2}.mrc", 100 + 10.5 * i, 2000 - i);
+                builder.Add(g, p.Image, p.Ctf, origin: origin);
+                w.Add(1, p.Image, p.Ctf, origin: origin);
+            }
+            Assert.Throws<ArgumentException>(() => w.Add(1, ParticleNumber(9).Image, ParticleNumber(9).Ctf));
+            w.Complete();
+        }
+        ParticleStarWriter.Write(dir.File("a.star"), builder.Build());
+        Assert.Equal(File.ReadAllText(dir.File("a.star")), File.ReadAllText(dir.File("b.star")));
+        var rows = StarDocument.Read(dir.File("b.star")).Get("particles").RequireLoop();
+        Assert.Equal("Micrographs/mic1.mrc", rows.GetString(3, RelionLabels.MicrographName));
+        Assert.Equal((131.5, 1997.0), (rows.GetDouble(3, RelionLabels.CoordinateX), rows.GetDouble(3, RelionLabels.CoordinateY)));
+    }
+
+    [Fact]
     public void AbandonedWriteLeavesThePreviousFileAndNoTemporaryFile()
     {
         using var dir = new TempDir();

@@ -19,12 +19,12 @@ public class ReconstructJobTests
         SimulateJob.Run(TestPaths.RealData("volumes/hand-vol.mrc"),
             new SimulateOptions(dir, count, VoxelSize: 3.0, Box: 32, Snr: 0.2, ShiftSigma: 1, Seed: seed), Logger.None);
 
-    private static ReconstructConfig Quick(int iterations, params string[] extra) => ReconstructConfig.Load(
+    internal static ReconstructConfig Quick(int iterations, params string[] extra) => ReconstructConfig.Load(
         Path.Combine(TestPaths.RepoRoot, "configs", "quick.json"),
         [$"run.maxIterations={iterations}", "run.threads=2", "quadrature.shiftSigma=6", "quadrature.shiftExtent=12", .. extra]);
 
     /// <summary>Mean FSC over the shells up to <paramref name="shell"/> after aligning <paramref name="map"/> to the truth.</summary>
-    private static double AlignedMeanFsc(string truthPath, string mapPath, int shell)
+    internal static double AlignedMeanFsc(string truthPath, string mapPath, int shell)
     {
         using var t = MrcReader.OpenVolume(truthPath, Logger.None);
         using var m = MrcReader.OpenVolume(mapPath, Logger.None);
