@@ -15,6 +15,8 @@ public static class BenchCommand
         bench.Subcommands.Add(CreateKernel(io));
         bench.Subcommands.Add(CreateFft(io));
         bench.Subcommands.Add(CreateState(io));
+        bench.Subcommands.Add(SamplingBenchCommands.CreateAccuracy(io));
+        bench.Subcommands.Add(SamplingBenchCommands.CreateStateSizes(io));
         return bench;
     }
 
