@@ -138,11 +138,11 @@ internal static class SamplingBenchCommands
         w.WriteLine(string.Create(ci, $"{r.Particles.Count} particles; previous visit (exhaustive, {previous}) at iteration {r.Iteration}: T = {r.Temperature:G4}, next uniform share a = {r.UniformShare:G3}, chirality flip {(r.ChiralityFlip ? "on" : "off")}; {r.Repeats} sample set(s) per particle and s0"));
         w.WriteLine(string.Create(ci, $"log p: median {r.MedianLogLikelihood:F1} (the marginaliser's LL: without -(D^2/2) log 2pi and -D^2 log sigma)"));
         w.WriteLine(string.Create(ci, $"state record after the exhaustive visit: {r.PreviousStateBytes:F0} B per particle; exhaustive evaluation {1e3 * r.ExhaustiveSecondsPerParticle:F1} ms per particle"));
-        w.WriteLine("       |dLL|/|LL|          |dLL|              |L_IS/L - 1|  L_IS/L         fraction of the grid evaluated");
-        w.WriteLine("s0     median    mean      median    mean     median        mean (SE)      mean      median    directions in-plane  shifts    record B  ms/particle");
+        w.WriteLine("       |dLL|/|LL|          |dLL|              |L_IS/L - 1|  L_IS/L         fraction of the grid evaluated                        mean draws N");
+        w.WriteLine("s0     median    mean      median    mean     median        mean (SE)      mean      median    directions in-plane  shifts    d / psi / t          record B  ms/particle");
         foreach (var s in r.Scales)
             w.WriteLine(string.Create(ci,
-                $"{s.EssScale,-6:G4} {E(s.MedianRelativeError),-9} {E(s.MeanRelativeError),-9} {s.MedianAbsoluteError,-9:F3} {s.MeanAbsoluteError,-8:F3} {s.MedianLikelihoodError,-13:F3} {s.MeanLikelihoodRatio:F3} ({s.MeanLikelihoodRatioError:F3})  {E(s.MeanFraction),-9} {E(s.MedianFraction),-9} {E(s.MeanDirectionFraction),-10} {E(s.MeanInPlaneFraction),-9} {E(s.MeanShiftFraction),-9} {s.MeanStateBytes,-8:F0} {1e3 * s.SecondsPerParticle,11:F2}"));
+                $"{s.EssScale,-6:G4} {E(s.MedianRelativeError),-9} {E(s.MeanRelativeError),-9} {s.MedianAbsoluteError,-9:F3} {s.MeanAbsoluteError,-8:F3} {s.MedianLikelihoodError,-13:F3} {s.MeanLikelihoodRatio:F3} ({s.MeanLikelihoodRatioError:F3})  {E(s.MeanFraction),-9} {E(s.MedianFraction),-9} {E(s.MeanDirectionFraction),-10} {E(s.MeanInPlaneFraction),-9} {E(s.MeanShiftFraction),-9} {$"{s.MeanDirectionDraws:F0} / {s.MeanInPlaneDraws:F0} / {s.MeanShiftDraws:F0}",-20} {s.MeanStateBytes,-8:F0} {1e3 * s.SecondsPerParticle,11:F2}"));
         return w.ToString().TrimEnd();
     }
 

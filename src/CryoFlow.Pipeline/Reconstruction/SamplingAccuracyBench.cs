@@ -77,13 +77,15 @@ public readonly record struct GridSize(int Directions, int InPlaneAngles, int Sh
 /// <param name="MeanLikelihoodRatioError">standard error of <paramref name="MeanLikelihoodRatio"/></param>
 /// <param name="MeanFraction">mean share of the grid's poses evaluated</param>
 /// <param name="MeanDirectionFraction">mean share of the directions evaluated (likewise in-plane, shifts)</param>
+/// <param name="MeanDirectionDraws">mean N, the draws with replacement, of the direction sampler (likewise in-plane,
+/// shifts); N = min(ceil(s0 ESS), M), 0 when the factor's whole grid was evaluated</param>
 /// <param name="MeanStateBytes">mean size of the record this visit leaves in the state store</param>
 /// <param name="SecondsPerParticle">sampling + evaluation time per particle visit (thread time; noisy)</param>
 public sealed record EssScaleAccuracy(
     double EssScale, double MedianRelativeError, double MeanRelativeError, double MedianAbsoluteError, double MeanAbsoluteError,
     double MedianLikelihoodError, double MeanLikelihoodRatio, double MeanLikelihoodRatioError,
     double MeanFraction, double MedianFraction, double MeanDirectionFraction, double MeanInPlaneFraction, double MeanShiftFraction,
-    double MeanStateBytes, double SecondsPerParticle);
+    double MeanDirectionDraws, double MeanInPlaneDraws, double MeanShiftDraws, double MeanStateBytes, double SecondsPerParticle);
 
 /// <summary>One particle: its exhaustive log-likelihood and, per s0 and repeat, LL_IS - LL.</summary>
 public sealed record ParticleAccuracy(int Particle, double LogLikelihood, double[][] Deltas);
@@ -200,6 +202,7 @@ public static class SamplingAccuracyBench
             var exact = new double[n];
             var delta = New(scales, n, repeats);
             var fraction = New(4, scales, n * repeats);
+            var draws = New(3, scales, n * repeats);
             var ticks = new long[scales + 1];
             ForEachParticle(threads, n, (w, i) =>
             {
@@ -221,6 +224,7 @@ public static class SamplingAccuracyBench
                         fraction[1][e][at] = (double)sw.Workspaces[0].Count / level.Directions.Length;
                         fraction[2][e][at] = (double)sw.Workspaces[1].Count / level.InPlaneAngles.Length;
                         fraction[3][e][at] = (double)sw.Workspaces[2].Count / level.Shifts.Length;
+                        for (int f = 0; f < 3; f++) draws[f][e][at] = sw.Workspaces[f].Draws;
                     }
                     Interlocked.Add(ref ticks[e], clock.ElapsedTicks);
                 }
@@ -239,6 +243,7 @@ public static class SamplingAccuracyBench
                 rows[e] = new EssScaleAccuracy(request.EssScales[e], Median(rel), rel.Average(), Median(d.Select(Math.Abs)), d.Average(Math.Abs),
                     Median(ratio.Select(v => Math.Abs(v - 1))), mean, se,
                     fraction[0][e].Average(), Median(fraction[0][e]), fraction[1][e].Average(), fraction[2][e].Average(), fraction[3][e].Average(),
+                    draws[0][e].Average(), draws[1][e].Average(), draws[2][e].Average(),
                     everyone.Average(i => (double)engine.StateBytes(i)), Seconds(ticks[e]) / (n * repeats));
             }
             var perParticle = Enumerable.Range(0, n).Select(i => new ParticleAccuracy(particles[i].Index, exact[i], delta.Select(x => x[i]).ToArray())).ToArray();
