@@ -15,6 +15,8 @@ public static class BenchCommand
         bench.Subcommands.Add(CreateKernel(io));
         bench.Subcommands.Add(CreateFft(io));
         bench.Subcommands.Add(CreateState(io));
+        bench.Subcommands.Add(SamplingBenchCommands.CreateAccuracy(io));
+        bench.Subcommands.Add(SamplingBenchCommands.CreateStateSizes(io));
         return bench;
     }
 
@@ -68,7 +70,7 @@ public static class BenchCommand
     {
         var dir = new Option<DirectoryInfo>("--dir") { Description = "Folder for the store and its snapshot (deleted afterwards).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "cryoflow-bench-state")) };
         var particles = new Option<long>("--particles") { DefaultValueFactory = _ => 100_000 };
-        var bytes = new Option<int>("--record-bytes") { Description = "Mean record size (importance-sampling states: ~200 B early, ~4 KB late).", DefaultValueFactory = _ => 200 };
+        var bytes = new Option<int>("--record-bytes") { Description = "Mean record size. Measured importance-sampling records at box 64: ~1.5 KB after a sampled visit, 13 KB after a late full-grid visit, up to 60 KB unpruned (`bench is-state-sizes`, BENCHMARKS.md).", DefaultValueFactory = _ => 200 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("state", "The per-particle state store: put/get throughput, snapshot and open times, and memory (which must not grow with the particle count).")
         {

@@ -52,6 +52,14 @@ public static class FourierLayout
     public static int HalfSpaceIndex(int kx, int ky, int kz, int boxSize) =>
         (RowOfFrequency(kz, boxSize) * boxSize + RowOfFrequency(ky, boxSize)) * HalfWidth(boxSize) + kx;
 
+    /// <summary>|k|^2, in Fourier pixels squared, of the complex value at <paramref name="index"/> of a 3D half-space.</summary>
+    public static int HalfSpaceSquaredRadius(int index, int boxSize)
+    {
+        int h = HalfWidth(boxSize), kx = index % h, row = index / h;
+        int ky = FrequencyOfRow(row % boxSize, boxSize), kz = FrequencyOfRow(row / boxSize, boxSize);
+        return kx * kx + ky * ky + kz * kz;
+    }
+
     /// <summary>Hermitian weight of a stored column: 1 for kx = 0 or D/2, 2 otherwise.</summary>
     public static int HermitianWeight(int kx, int boxSize) => kx == 0 || 2 * kx == boxSize ? 1 : 2;
 

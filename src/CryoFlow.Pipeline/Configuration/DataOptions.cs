@@ -1,3 +1,5 @@
+using CryoFlow.Numerics.Marginalisation;
+
 namespace CryoFlow.Pipeline.Configuration;
 
 /// <summary>How particle images become likelihood input (DESIGN 6, REFERENCE 1). Lengths in Å unless the key says px.</summary>
@@ -49,6 +51,14 @@ public sealed record DataOptions : IConfigSection
     /// <summary>The particle radius in pixels of a box of this size and pixel size.</summary>
     public double ParticleRadiusPixels(int boxSize, double pixelSize) =>
         ParticleRadius is double r ? r / pixelSize : ParticleRadiusFraction * boxSize / 2.0;
+
+    /// <summary>
+    /// How particles of this box are prepared: background statistics from the border (pixels farther than
+    /// D/2 - borderWidthPx from the centre, REFERENCE 1.3), then the circular mask at the particle radius (REFERENCE 1.4).
+    /// </summary>
+    public ParticlePreparationOptions PreparationFor(int boxSize, double pixelSize) =>
+        new(boxSize / 2.0 - Noise.BorderWidthPx, InvertContrast,
+            MaskRadius: Mask.Enabled ? ParticleRadiusPixels(boxSize, pixelSize) : null, MaskSoftEdge: Mask.SoftEdgePx);
 
     void IConfigSection.Validate(ConfigChecks check)
     {

@@ -34,6 +34,21 @@ public sealed record QuadratureOptions : IConfigSection
     /// <summary>Point group whose asymmetric unit restricts the directions: C1, Cn or Dn (DESIGN 4.1; REFERENCE 2.6: off).</summary>
     public string Symmetry { get; init; } = "C1";
 
+    /// <summary>The quadrature of one stage: w* and the stage's undersampling (DESIGN 4.1).</summary>
+    /// <param name="maxFrequency">w*, 1/Å</param>
+    /// <param name="stage">the stage clock of the undersampling schedules (number of changes of w* so far)</param>
+    public QuadratureLevel LevelAt(int boxSize, double pixelSize, double maxFrequency, int stage) =>
+        QuadratureLevel.Create(new QuadratureSpec(boxSize, pixelSize, maxFrequency)
+        {
+            UndersampleDirections = UndersampleDirections.At(stage),
+            UndersampleInPlane = UndersampleInPlane.At(stage),
+            UndersampleShifts = UndersampleShifts.At(stage),
+            ShiftSamplesPerPeriod = ShiftSamplesPerPeriod,
+            ShiftSigmaAngst = ShiftSigma,
+            ShiftExtentAngst = ShiftExtent,
+            ShiftRule = ShiftRule,
+        });
+
     private static Schedule.Piecewise ReferenceUndersampling() => new([new(0, 1.5), new(2, 1.25), new(4, 1.0)]);
 
     void IConfigSection.Validate(ConfigChecks check)

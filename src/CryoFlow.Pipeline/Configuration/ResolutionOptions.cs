@@ -34,6 +34,22 @@ public sealed record ResolutionOptions : IConfigSection
     /// <summary>The effective w*, 1/Å, at iteration tau.</summary>
     public double MaxFrequencyAt(int iteration, double pixelSize) => Math.Min(MaxFrequency.At(iteration), CeilingFrequency(pixelSize));
 
+    /// <summary>
+    /// The quadrature stages of a run of <paramref name="iterations"/> iterations: one per value of the effective w*
+    /// (a stage begins at each change, the first at iteration 0), in order, with its first iteration tau.
+    /// </summary>
+    public IReadOnlyList<(int FirstIteration, double MaxFrequency)> Stages(double pixelSize, int iterations)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        var stages = new List<(int, double)>();
+        for (int tau = 0; tau < iterations; tau++)
+        {
+            double w = MaxFrequencyAt(tau, pixelSize);
+            if (stages.Count == 0 || w != stages[^1].Item2) stages.Add((tau, w));
+        }
+        return stages;
+    }
+
     void IConfigSection.Validate(ConfigChecks check)
     {
         check.ScheduleValues(nameof(MaxFrequency), MaxFrequency, 0, double.PositiveInfinity, lowOpen: true);

@@ -160,6 +160,9 @@ internal sealed class SamplingEngine : IDisposable
             _evaluatedP / (v * _domains[1][_levelId].Count), _evaluatedT / (v * _domains[2][_levelId].Count));
     }
 
+    /// <summary>Bytes of the particle's committed record in the state store (-1 before its first commit).</summary>
+    public int StateBytes(int particle) => _store.GetLength(particle);
+
     private FactorState?[] ReadStates(int particle)
     {
         var bytes = _store.Get(particle);

@@ -315,4 +315,32 @@ public class ConfigSchedulesTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ReconstructConfig.Default.Resolution.MaxFrequency.At(-1));
     }
+
+    [Fact]
+    public void StagesOfTheDefaultRunFollowThePapersStaircaseToItsLimit()
+    {
+        // 0.02, 0.025, ..., 0.11: 19 values, each 150 iterations long; at 3 Å/px Nyquist (1/6 Å) caps nothing
+        var stages = ReconstructConfig.Default.Resolution.Stages(3.0, 10000);
+        Assert.Equal(19, stages.Count);
+        for (int s = 0; s < stages.Count; s++)
+        {
+            Assert.Equal(150 * s, stages[s].FirstIteration);
+            Assert.Equal(0.02 + 0.005 * s, stages[s].MaxFrequency, 12);
+        }
+        // at 6 Å/px the Nyquist ceiling (1/12 Å) ends the staircase early
+        Assert.Equal(1 / 12.0, ReconstructConfig.Default.Resolution.Stages(6.0, 10000)[^1].MaxFrequency, 12);
+    }
+
+    [Fact]
+    public void LevelOfAStageUsesThatStagesUndersampling()
+    {
+        var q = ReconstructConfig.Default.Quadrature;
+        var first = q.LevelAt(64, 3.0, 0.05, 0);
+        var late = q.LevelAt(64, 3.0, 0.05, 4);
+        Assert.Equal(1.5, first.Spec.UndersampleDirections);
+        Assert.Equal(1.0, late.Spec.UndersampleDirections);
+        Assert.True(late.Directions.Length > 2 * first.Directions.Length, $"{late.Directions.Length} vs {first.Directions.Length}");
+        Assert.Equal(q.ShiftSigma, late.Spec.ShiftSigmaAngst);
+        Assert.Equal(q.ShiftExtent, late.Spec.ShiftExtentAngst);
+    }
 }
