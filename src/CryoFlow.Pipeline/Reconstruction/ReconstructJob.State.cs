@@ -59,6 +59,8 @@ public sealed partial class ReconstructJob
         CreateOptimisation(historySnapshot: null);
         CreateSampling(snapshot: null);
         _metrics = new MetricsLog(MetricsPath, append: false);
+        foreach (var old in _checkpoints.DeleteAfter(-1))
+            _log.Information("Deleted the checkpoint {Path} of an earlier run in this folder", old.Path);
         _log.Information("Checkpoints in {Folder}: every {N} iterations and every {T} minutes, the newest {K} kept", _checkpoints.Root,
             cfg.Output.Checkpoint.EveryIterations, cfg.Output.Checkpoint.EveryMinutes, cfg.Output.Checkpoint.Keep);
         WriteCheckpoint(session, report: false);
