@@ -1,6 +1,8 @@
 using System.CommandLine;
 using CryoFlow.Cli.Commands;
+using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
+using CryoFlow.Pipeline.Reconstruction;
 
 namespace CryoFlow.Cli;
 
@@ -21,6 +23,16 @@ public static class CliApp
         {
             io.Error.WriteLine("cryoflow: " + e.Message);
             return ExitCodes.BadInput;
+        }
+        catch (CheckpointWriteException e)
+        {
+            io.Error.WriteLine("cryoflow: " + e.Message + " Free some space and run the same command again to resume.");
+            return ExitCodes.CannotWrite;
+        }
+        catch (ReconstructionDivergedException e)
+        {
+            io.Error.WriteLine("cryoflow: the run diverged: " + e.Message);
+            return ExitCodes.Diverged;
         }
         catch (IOException e)
         {
@@ -50,6 +62,12 @@ public static class ExitCodes
     public const int Usage = 1;
     /// <summary>Bad input data: a missing, truncated or malformed file; the message names file and field.</summary>
     public const int BadInput = 2;
-    /// <summary>Interrupted (Ctrl-C / SIGINT): the current minibatch finished and every output was written.</summary>
+    /// <summary>The run diverged: its objective kept becoming NaN or exploding after every rollback allowed; nothing was written.</summary>
+    public const int Diverged = 3;
+    /// <summary>A checkpoint could not be written (a full disk): the run stopped, the previous checkpoint is intact (sysexits EX_IOERR).</summary>
+    public const int CannotWrite = 74;
+    /// <summary>Interrupted (Ctrl-C / SIGINT): the current minibatch finished, a checkpoint and every output were written.</summary>
     public const int Interrupted = 130;
+    /// <summary>Terminated (SIGTERM): as <see cref="Interrupted"/>.</summary>
+    public const int Terminated = 143;
 }

@@ -458,23 +458,13 @@ public sealed unsafe class ParticleStateStore : IDisposable
     {
         string next = DataPath + ".compact";
         long end = HeaderSize;
-        byte[] buffer = new byte[4096];
         bool ok = false;
         try
         {
             using (var output = new FileStream(next, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 output.Write(LogHeader());
-                for (long p = 0; p < ParticleCount; p++)
-                {
-                    var e = ReadEntry(p);
-                    if (!e.IsLive) continue;
-                    int size = (int)e.RecordSize;
-                    if (buffer.Length < size) buffer = new byte[Math.Max(size, 2 * buffer.Length)];
-                    ReadRecord(p, e, buffer.AsSpan(0, size));
-                    output.Write(buffer, 0, size);
-                    end += size;
-                }
+                end += CopyLiveRecords(output).Bytes;
             }
             _data.Dispose();
             File.Move(next, DataPath, overwrite: true);
@@ -508,69 +498,105 @@ public sealed unsafe class ParticleStateStore : IDisposable
         bool renamed = false;
         try
         {
-            long records = 0;
-            long end = HeaderSize;
-            long recordBytes;
+            StateSnapshotInfo info;
             using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                output.Write(new byte[HeaderSize]);
-                byte[] buffer = new byte[4096];
-                for (long p = 0; p < ParticleCount; p++)
-                {
-                    var e = ReadEntry(p);
-                    if (!e.IsLive) continue;
-                    int size = (int)e.RecordSize;
-                    if (buffer.Length < size) buffer = new byte[Math.Max(size, 2 * buffer.Length)];
-                    ReadRecord(p, e, buffer.AsSpan(0, size));
-                    output.Write(buffer, 0, size);
-                    end += size;
-                    records++;
-                }
-
-                long indexOffset = end;
-                recordBytes = end - HeaderSize;
-                ulong hash = StateHash64.Begin(0);
-                byte[] chunk = new byte[IndexChunkEntries * IndexEntrySize];
-                long next = HeaderSize;
-                for (long first = 0; first < ParticleCount; first += IndexChunkEntries)
-                {
-                    int n = (int)Math.Min(IndexChunkEntries, ParticleCount - first);
-                    for (int i = 0; i < n; i++)
-                    {
-                        var e = ReadEntry(first + i);
-                        var stored = e.IsLive ? e with { Offset = next } : default;
-                        stored.Write(chunk.AsSpan(i * IndexEntrySize, IndexEntrySize));
-                        if (e.IsLive) next += e.RecordSize;
-                    }
-                    var bytes = chunk.AsSpan(0, n * IndexEntrySize);
-                    hash = StateHash64.AppendWords(hash, bytes);
-                    output.Write(bytes);
-                }
-                long indexBytes = ParticleCount * IndexEntrySize;
-                long fileLength = indexOffset + indexBytes + FooterSize;
-
-                Span<byte> footer = stackalloc byte[FooterSize];
-                FooterMagic.CopyTo(footer);
-                BinaryPrimitives.WriteUInt64LittleEndian(footer[8..], StateHash64.Finish(hash, indexBytes));
-                BinaryPrimitives.WriteInt64LittleEndian(footer[16..], records);
-                BinaryPrimitives.WriteInt64LittleEndian(footer[24..], fileLength);
-                output.Write(footer);
-
-                Span<byte> header = stackalloc byte[HeaderSize];
-                StateSnapshotReader.EncodeHeader(header, ParticleCount, records, recordBytes, indexOffset, fileLength);
-                output.Flush();
-                output.Position = 0;
-                output.Write(header);
+                info = WriteSnapshotLocked(output, path);
                 output.Flush(flushToDisk: true);
-                end = fileLength;
             }
             File.Move(temp, path, overwrite: true);
             renamed = true;
-            return new StateSnapshotInfo(path, ParticleCount, records, recordBytes, end);
+            return info;
         }
         finally
         {
             if (!renamed) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Writes a snapshot of every particle's current record into <paramref name="output"/> (seekable, positioned at 0;
+    /// the header is written last), for callers that own the file and its atomicity, such as a checkpoint. The stream
+    /// is flushed but not forced to disk. Puts and gets wait while it runs.
+    /// </summary>
+    /// <param name="name">what <see cref="StateSnapshotInfo.Path"/> will say</param>
+    public StateSnapshotInfo Snapshot(Stream output, string name)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (!output.CanSeek || !output.CanWrite || output.Position != 0)
+            throw new ArgumentException("the snapshot stream must be writable, seekable and at position 0", nameof(output));
+        EnterExclusive();
+        try
+        {
+            return WriteSnapshotLocked(output, name);
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Copies every live record, verified, in particle order to <paramref name="output"/> (the store held exclusively).</summary>
+    private (long Bytes, long Records) CopyLiveRecords(Stream output)
+    {
+        long bytes = 0, records = 0;
+        byte[] buffer = new byte[4096];
+        for (long p = 0; p < ParticleCount; p++)
+        {
+            var e = ReadEntry(p);
+            if (!e.IsLive) continue;
+            int size = (int)e.RecordSize;
+            if (buffer.Length < size) buffer = new byte[Math.Max(size, 2 * buffer.Length)];
+            ReadRecord(p, e, buffer.AsSpan(0, size));
+            output.Write(buffer, 0, size);
+            bytes += size;
+            records++;
+        }
+        return (bytes, records);
+    }
+
+    private StateSnapshotInfo WriteSnapshotLocked(Stream output, string name)
+    {
+        output.Write(new byte[HeaderSize]);
+        var (bytes, records) = CopyLiveRecords(output);
+        long end = HeaderSize + bytes;
+
+        long indexOffset = end;
+        long recordBytes = end - HeaderSize;
+        ulong hash = StateHash64.Begin(0);
+        byte[] chunk = new byte[IndexChunkEntries * IndexEntrySize];
+        long next = HeaderSize;
+        for (long first = 0; first < ParticleCount; first += IndexChunkEntries)
+        {
+            int n = (int)Math.Min(IndexChunkEntries, ParticleCount - first);
+            for (int i = 0; i < n; i++)
+            {
+                var e = ReadEntry(first + i);
+                var stored = e.IsLive ? e with { Offset = next } : default;
+                stored.Write(chunk.AsSpan(i * IndexEntrySize, IndexEntrySize));
+                if (e.IsLive) next += e.RecordSize;
+            }
+            var entries = chunk.AsSpan(0, n * IndexEntrySize);
+            hash = StateHash64.AppendWords(hash, entries);
+            output.Write(entries);
+        }
+        long indexBytes = ParticleCount * IndexEntrySize;
+        long fileLength = indexOffset + indexBytes + FooterSize;
+
+        Span<byte> footer = stackalloc byte[FooterSize];
+        FooterMagic.CopyTo(footer);
+        BinaryPrimitives.WriteUInt64LittleEndian(footer[8..], StateHash64.Finish(hash, indexBytes));
+        BinaryPrimitives.WriteInt64LittleEndian(footer[16..], records);
+        BinaryPrimitives.WriteInt64LittleEndian(footer[24..], fileLength);
+        output.Write(footer);
+
+        Span<byte> header = stackalloc byte[HeaderSize];
+        StateSnapshotReader.EncodeHeader(header, ParticleCount, records, recordBytes, indexOffset, fileLength);
+        output.Flush();
+        output.Position = 0;
+        output.Write(header);
+        output.Position = fileLength;
+        output.Flush();
+        return new StateSnapshotInfo(name, ParticleCount, records, recordBytes, fileLength);
     }
 }

@@ -172,14 +172,7 @@ public sealed class ParticlePreparer
         }
         for (int k = 1; k < cumulative.Length; k++) cumulative[k] += cumulative[k - 1];
 
-        destination.PixelSize = pixelSize;
-        destination.Ctf = ctf;
-        destination.NormalisedCtf = (ctf with { Scale = ctf.Scale / sigma }).CreateEvaluator();
-        destination.BackgroundMean = mean;
-        destination.NoiseSigma = sigma;
-        destination.ContrastInverted = Options.InvertContrast;
-        destination.BackgroundPixels = _ringIndex.Length;
-        destination.TotalEnergy = total;
+        destination.SetStatistics(pixelSize, ctf, mean, sigma, Options.InvertContrast, _ringIndex.Length, total);
         return PreparationStatus.Ok;
     }
 

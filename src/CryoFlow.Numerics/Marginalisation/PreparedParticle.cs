@@ -73,4 +73,37 @@ public sealed class PreparedParticle
     }
 
     internal Span<double> CumulativeEnergy => _cumulativeEnergy;
+
+    /// <summary>Σ m_k |X(k)|² over |k|² &lt;= n, for n = 0..D²/4 - 1 (what <see cref="EnergyWithin"/> reads; for a cache).</summary>
+    public ReadOnlySpan<double> CumulativeEnergyTable => _cumulativeEnergy;
+
+    /// <summary>
+    /// Fills this particle with what an earlier <see cref="ParticlePreparer.TryPrepare"/> of the same image produced
+    /// (kept in a cache of prepared particles), exactly as it would be prepared again; the CTF is taken anew.
+    /// </summary>
+    /// <param name="transform"><see cref="Image"/>'s values</param>
+    /// <param name="cumulativeEnergy"><see cref="CumulativeEnergyTable"/></param>
+    public void Restore(ReadOnlySpan<float> transform, ReadOnlySpan<double> cumulativeEnergy, double pixelSize, in CtfParameters ctf,
+        double backgroundMean, double noiseSigma, bool contrastInverted, int backgroundPixels, double totalEnergy)
+    {
+        if (transform.Length != Image.Values.Length) throw new ArgumentException($"{transform.Length} floats for a transform of {Image.Values.Length}", nameof(transform));
+        if (cumulativeEnergy.Length != _cumulativeEnergy.Length)
+            throw new ArgumentException($"{cumulativeEnergy.Length} energies for a table of {_cumulativeEnergy.Length}", nameof(cumulativeEnergy));
+        if (!(noiseSigma > 0)) throw new ArgumentOutOfRangeException(nameof(noiseSigma), noiseSigma, "the noise sigma of a prepared particle is positive");
+        transform.CopyTo(Image.Values);
+        cumulativeEnergy.CopyTo(_cumulativeEnergy);
+        SetStatistics(pixelSize, ctf, backgroundMean, noiseSigma, contrastInverted, backgroundPixels, totalEnergy);
+    }
+
+    internal void SetStatistics(double pixelSize, in CtfParameters ctf, double backgroundMean, double noiseSigma, bool contrastInverted, int backgroundPixels, double totalEnergy)
+    {
+        PixelSize = pixelSize;
+        Ctf = ctf;
+        NormalisedCtf = (ctf with { Scale = ctf.Scale / noiseSigma }).CreateEvaluator();
+        BackgroundMean = backgroundMean;
+        NoiseSigma = noiseSigma;
+        ContrastInverted = contrastInverted;
+        BackgroundPixels = backgroundPixels;
+        TotalEnergy = totalEnergy;
+    }
 }

@@ -31,6 +31,15 @@ public sealed class AdaGradOptimiser : IOptimiser
 
     public double? LowerBound { get; }
 
+    /// <summary>The step is eta * this.</summary>
+    public double StepMultiplier
+    {
+        get => _stepMultiplier;
+        set => _stepMultiplier = StepMultiplierCheck.Valid(value);
+    }
+
+    private double _stepMultiplier = 1;
+
     /// <summary>G, the accumulated squared gradients (for checkpoints).</summary>
     public Span<float> SquaredGradientSum => _squares;
 
@@ -42,7 +51,7 @@ public sealed class AdaGradOptimiser : IOptimiser
         Span<float> g = _gradient, s = _scratch, x = context.Volume;
         if (context.PriorGradient.IsEmpty) context.DataGradient.CopyTo(g);
         else TensorPrimitives.Add(context.DataGradient, context.PriorGradient, g);
-        double eta = _learningRate.At(context.Iteration);
+        double eta = _learningRate.At(context.Iteration) * _stepMultiplier;
         TensorPrimitives.MultiplyAdd(g, g, _squares, _squares);
         TensorPrimitives.Sqrt(_squares, s);
         TensorPrimitives.Add(s, _delta, s);

@@ -30,6 +30,15 @@ public interface IGradientHistory
     /// <summary>Stores <paramref name="gradient"/> as the latest gradient of <paramref name="batch"/>, replacing any previous one.</summary>
     void Write(int batch, ReadOnlySpan<float> gradient);
 
+    /// <summary>
+    /// Stores the gradient of a batch marginalised in the band |k| &lt;= <paramref name="bandRadius"/>
+    /// (<see cref="OptimiserContext.BandRadius"/>) and leaves in <paramref name="gradient"/> exactly what
+    /// <see cref="TryRead"/> will return for it, so the optimiser adds to the sum what it later subtracts. A store that
+    /// keeps only the band's Fourier coefficients (DESIGN 5) truncates and rounds here; the default stores the gradient
+    /// as it is and leaves it unchanged.
+    /// </summary>
+    void Write(int batch, Span<float> gradient, double bandRadius) => Write(batch, (ReadOnlySpan<float>)gradient);
+
     /// <summary>The running weighted sum g_bar, maintained by the optimiser.</summary>
     Span<float> Sum { get; }
 

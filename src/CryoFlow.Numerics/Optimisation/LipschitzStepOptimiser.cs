@@ -33,6 +33,15 @@ public abstract class LipschitzStepOptimiser : IOptimiser
     /// <summary>Positivity bound applied after every step; null for none.</summary>
     public double? LowerBound { get; }
 
+    /// <summary>The step is eps * this / L.</summary>
+    public double StepMultiplier
+    {
+        get => _stepMultiplier;
+        set => _stepMultiplier = StepMultiplierCheck.Valid(value);
+    }
+
+    private double _stepMultiplier = 1;
+
     public StepReport Step(in OptimiserContext context)
     {
         OptimiserChecks.Validate(context, Length);
@@ -44,7 +53,7 @@ public abstract class LipschitzStepOptimiser : IOptimiser
         var (searched, search) = Lipschitz.Update(context.Iteration, context.MaxFrequencyChanged, context.Volume, context.Objective,
             full, context.ObjectiveAt, _scratch, LowerBound);
         double eps = StepScale.At(context.Iteration);
-        double stepSize = eps / Lipschitz.Value;
+        double stepSize = eps * _stepMultiplier / Lipschitz.Value;
         Move(context, full, stepSize, _scratch);
         Positivity.Project(context.Volume, LowerBound);
         return new StepReport(context.Iteration, Lipschitz.Value, eps, stepSize, searched, search.Evaluations);
@@ -52,7 +61,7 @@ public abstract class LipschitzStepOptimiser : IOptimiser
 
     /// <summary>Moves <see cref="OptimiserContext.Volume"/>; the projection follows.</summary>
     /// <param name="gradient">g_k + prior gradient at the current volume</param>
-    /// <param name="stepSize">eps / L</param>
+    /// <param name="stepSize">eps * <see cref="StepMultiplier"/> / L</param>
     /// <param name="scratch">free scratch of <see cref="Length"/> floats</param>
     private protected abstract void Move(in OptimiserContext context, ReadOnlySpan<float> gradient, double stepSize, Span<float> scratch);
 

@@ -100,4 +100,17 @@ public interface IOptimiser
 
     /// <summary>Forgets accumulated gradient memory (SAG history, velocity, AdaGrad sums); keeps L.</summary>
     void ResetMemory();
+
+    /// <summary>
+    /// A factor on every step, 1 unless lowered: a run that diverges is rolled back to a good checkpoint and replayed
+    /// with this multiplied by a fraction (smaller steps). Part of the optimiser's state in a checkpoint. Positive, finite.
+    /// </summary>
+    double StepMultiplier { get; set; }
+}
+
+/// <summary>The check every <see cref="IOptimiser.StepMultiplier"/> setter makes.</summary>
+internal static class StepMultiplierCheck
+{
+    public static double Valid(double value) => value > 0 && double.IsFinite(value) ? value
+        : throw new ArgumentOutOfRangeException(nameof(value), value, "the step multiplier must be positive and finite");
 }

@@ -108,8 +108,9 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         }
         weights[batch] = 1;
         _bands[batch] = context.BandRadius;
-        TensorPrimitives.Add(sum, context.DataGradient, sum);
-        History.Write(batch, context.DataGradient);
+        context.DataGradient.CopyTo(scratch);
+        History.Write(batch, scratch, context.BandRadius); // scratch: what the history will give back
+        TensorPrimitives.Add(sum, scratch, sum);
 
         double total = TotalWeight;
         if (BandsDiffer(weights) || !context.ShellPreconditioner.IsEmpty)

@@ -80,6 +80,23 @@ public sealed class GlobalDistribution
         return fresh;
     }
 
+    /// <summary>The accumulated sum (one value per domain point) and the weight, for a checkpoint.</summary>
+    public (double[] Sum, double Weight) Export()
+    {
+        lock (_gate) return ((double[])_sum.Clone(), _weight);
+    }
+
+    /// <summary>A distribution holding a sum and weight from <see cref="Export"/> (a resumed run).</summary>
+    public static GlobalDistribution Import(FactorDomain domain, ReadOnlySpan<double> sum, double weight)
+    {
+        var distribution = new GlobalDistribution(domain);
+        if (sum.Length != distribution._sum.Length)
+            throw new ArgumentException($"{sum.Length} values for a domain of {distribution._sum.Length} points", nameof(sum));
+        sum.CopyTo(distribution._sum);
+        distribution._weight = weight;
+        return distribution;
+    }
+
     /// <summary>Normalised distribution with <paramref name="particleCount"/> - weight unseen particles counted as uniform.</summary>
     public GlobalSnapshot Snapshot(int particleCount)
     {

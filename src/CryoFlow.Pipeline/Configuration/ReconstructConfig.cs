@@ -77,12 +77,19 @@ public sealed record ReconstructConfig : IConfigSection
 
     /// <summary>Built-in defaults overlaid with one JSON document (e.g. a checkpoint's copy of RUN/config.json), validated.</summary>
     /// <param name="origin">named in issues</param>
-    public static ReconstructConfig FromJson(string json, string origin = "<json>")
+    public static ReconstructConfig FromJson(string json, string origin = "<json>") => FromJson(json, origin, []);
+
+    /// <summary>
+    /// A resolved configuration (e.g. a checkpoint's) overlaid with --set arguments: what a resumed run uses when it is
+    /// given new overrides but no preset.
+    /// </summary>
+    public static ReconstructConfig FromJson(string json, string origin, IEnumerable<string> sets)
     {
+        ArgumentNullException.ThrowIfNull(sets);
         var root = ParseDocument(json, origin);
         if (root.ContainsKey(ExtendsKey))
             throw new ConfigException(new ConfigIssue(ExtendsKey, "a JSON document read this way cannot extend a preset", origin));
-        return Resolve([(origin, root)]);
+        return Resolve([(origin, root), .. sets.Select(set => (SetOrigin, ParseSet(set)))]);
     }
 
     private static ReconstructConfig Resolve(List<(string Origin, JsonObject Overlay)> layers)

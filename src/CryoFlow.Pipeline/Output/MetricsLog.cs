@@ -30,7 +30,11 @@ public sealed record IterationMetrics
     public int Rejected { get; init; }
 }
 
-/// <summary>Appends <see cref="IterationMetrics"/> to RUN/metrics.jsonl, one JSON object per line, flushed each time.</summary>
+/// <summary>
+/// Writes <see cref="IterationMetrics"/> to RUN/metrics.jsonl, one JSON object per line, flushed each time. A new run
+/// starts the file afresh; a resumed run first cuts it back to the length it had at the checkpoint
+/// (<see cref="Truncate"/>), so every iteration appears once.
+/// </summary>
 public sealed class MetricsLog : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -42,15 +46,33 @@ public sealed class MetricsLog : IDisposable
 
     private readonly StreamWriter _writer;
 
-    public MetricsLog(string path)
+    /// <param name="path">RUN/metrics.jsonl</param>
+    /// <param name="append">continue the file (a resumed run, after <see cref="Truncate"/>); false: start it empty</param>
+    public MetricsLog(string path, bool append = false)
     {
-        _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { NewLine = "\n" };
+        _writer = new StreamWriter(new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read)) { NewLine = "\n" };
     }
+
+    /// <summary>Bytes in the file so far (everything appended is flushed): a checkpoint's position in the file.</summary>
+    public long Length => _writer.BaseStream.Position;
 
     public void Append(IterationMetrics metrics)
     {
         _writer.WriteLine(JsonSerializer.Serialize(metrics, Json));
         _writer.Flush();
+    }
+
+    /// <summary>Cuts the file back to <paramref name="length"/> bytes (a checkpoint's <see cref="Length"/>).</summary>
+    /// <returns>whether the file was longer (lines of iterations after the checkpoint were removed)</returns>
+    /// <exception cref="InvalidDataException">the file is shorter than the checkpoint says (it was edited or replaced)</exception>
+    public static bool Truncate(string path, long length)
+    {
+        using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        if (stream.Length < length)
+            throw new InvalidDataException($"{path} has {stream.Length} bytes, fewer than the {length} it had at the checkpoint");
+        if (stream.Length == length) return false;
+        stream.SetLength(length);
+        return true;
     }
 
     /// <summary>Reads a metrics file back (for reports and tests), also while a run is still appending to it.</summary>

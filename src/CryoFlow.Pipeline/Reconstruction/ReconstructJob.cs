@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
+using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
 using CryoFlow.Formats.Mrc;
 using CryoFlow.Formats.Particles;
@@ -28,9 +29,25 @@ public readonly record struct RunProgress(long Iteration, long MaxIterations, do
 /// worker thread, particle position modulo the worker count, so each worker sums its particles in a
 /// fixed order); the per-worker slice gradients are reduced in worker order into the density gradient,
 /// and the optimiser steps. Every block is bounded: memory is set by the box and minibatch size.</para>
+/// <para>Unattended runs (DESIGN.md 8): SAGD's gradient history and the importance-sampling states live in
+/// disk-backed stores under RUN/state; a checkpoint (<see cref="RunCheckpoint"/>) is written atomically after
+/// iteration 0, every output.checkpoint.everyIterations iterations, every output.checkpoint.everyMinutes minutes and
+/// when the run stops, and the newest output.checkpoint.keep are kept (and the one of iteration 0). A run given
+/// <see cref="ReconstructRequest.ResumeFrom"/> continues from its checkpoint and, for the same thread count, ends
+/// with the same bytes as a run that was never stopped. An objective that becomes NaN or explodes rolls the run back
+/// to the newest checkpoint known to be good and continues with smaller steps.</para>
 /// </summary>
-public sealed class ReconstructJob : IDisposable
+public sealed partial class ReconstructJob : IDisposable
 {
+    /// <summary>An objective more than this many times the magnitude of the lowest so far above it counts as exploding.</summary>
+    private const double ExplosionFactor = 10;
+
+    /// <summary>Each rollback multiplies the step by this.</summary>
+    private const double RollbackStepFactor = 0.25;
+
+    /// <summary>Rollbacks allowed in one run before it stops as diverged.</summary>
+    private const int MaxRollbacks = 8;
+
     private readonly ReconstructRequest _request;
     private readonly ILogger _log;
     private readonly ParticleDataset _data;
@@ -49,10 +66,15 @@ public sealed class ReconstructJob : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentBag<float[]> _pixelPool = [];
     private readonly ResilientParticleReader _reader;
     private readonly ParticlePreparationOptions _preparation;
+    private readonly string _run;
+    private readonly CheckpointFolder _checkpoints;
+    private readonly PreparedParticleCache? _cache;
+    private ActionBlock<WorkItem>[] _workers = [];
 
     // the quadrature stage
     private double _maxFrequency = double.NaN;
     private int _stage = -1;
+    private readonly List<double> _stageFrequencies = [];
     private PoseGrid? _grid;
     private SliceSet? _slices;
     private ParticleMarginaliser[] _marginalisers = [];
@@ -62,7 +84,28 @@ public sealed class ReconstructJob : IDisposable
     private SamplingEngine? _sampling;
     private SamplingEngine.Worker[] _samplingWorkers = [];
 
+    // the optimisation: what a checkpoint holds besides the poses, the rejections and the stores
+    private float[] _volume = [];
+    private float[] _priorGradient = [], _dataGradient = [];
+    private IOptimiser? _optimiser;
+    private DiskGradientHistory? _history;
+    private IDensityPrior? _prior;
+    private double _modelScale;
+    private long _done;
     private int _iteration;
+    private double _bestTestNll = double.PositiveInfinity;
+    private int _sinceImprovement;
+    private double? _lastTestNll;
+    private double _bestObjective = double.PositiveInfinity;
+    private double _elapsedBefore;
+    private int _rollbacks;
+    private long? _resumedFrom;
+
+    // outputs and checkpoint cadence
+    private MetricsLog? _metrics;
+    private long _checkpointedAt = -1;
+    private TimeSpan _lastCheckpoint;
+    private TimeSpan? _lastReport;
 
     private ReconstructJob(ReconstructRequest request, ILogger log, ParticleDataset data)
     {
@@ -70,6 +113,7 @@ public sealed class ReconstructJob : IDisposable
         _log = log;
         _data = data;
         var cfg = request.Config;
+        _run = request.OutputDirectory;
         _box = data.BoxSize;
         _apix = data.PixelSize;
         _threads = cfg.Run.Threads > 0 ? cfg.Run.Threads : Environment.ProcessorCount;
@@ -86,14 +130,23 @@ public sealed class ReconstructJob : IDisposable
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
         _bestPose = new Pose?[data.Count];
         _bestProbability = new double[data.Count];
-        _reader = new ResilientParticleReader(data.Images, new ReadRetryOptions(), log, i => data.Table[i].Image.ToImageName());
+        IParticleImageSource source = data.Images;
+        if (request.ImageSource is { } wrap) source = wrap(source);
+        _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Table[i].Image.ToImageName());
+        _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
+        if (request.CacheDirectory is string cache)
+            _cache = PreparedParticleCache.Open(cache, request.ParticlesPath, data, _rotator, _preparation, log);
     }
 
     /// <summary>Runs a reconstruction to its end (convergence, a cap, or cancellation) and writes every output.</summary>
+    /// <exception cref="Configuration.ConfigException">settings this version cannot honour, a memory budget the run does
+    /// not fit, or a resume whose configuration changed without <see cref="ReconstructRequest.AllowConfigChange"/></exception>
+    /// <exception cref="CheckpointWriteException">a checkpoint could not be written (the run stops; earlier ones are intact)</exception>
+    /// <exception cref="ReconstructionDivergedException">the objective kept diverging after every rollback allowed</exception>
     public static ReconstructResult Run(ReconstructRequest request, ILogger log, Action<RunProgress>? progress = null, CancellationToken cancel = default)
     {
         request.Config.Validate();
-        RefuseUnsupported(request.Config, log);
+        RefuseUnsupported(request.Config);
         var data = ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
         using var job = new ReconstructJob(request, log, data);
         return job.Execute(progress, cancel);
@@ -102,169 +155,249 @@ public sealed class ReconstructJob : IDisposable
     private ReconstructResult Execute(Action<RunProgress>? progress, CancellationToken cancel)
     {
         var cfg = _request.Config;
-        var clock = Stopwatch.StartNew();
+        var session = Stopwatch.StartNew();
         _log.Information("{Count} particles, box {Box}, {Apix:G6} Å/px; {Test} held out, {Batches} minibatches of about {Size}; {Threads} threads",
             _data.Count, _box, _apix, _plan.TestSet.Length, _plan.BatchCount, _plan.TrainingCount / _plan.BatchCount, _threads);
+        MemoryBudget.Check(MemoryBudget.Estimate(Shape()), _request.MaxMemoryBytes, _log);
 
-        if (_request.BadParticles == BadParticlePolicy.Fail) CheckEveryParticle(cancel);
+        // everything that can refuse the run does so before anything is written
+        (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta)? resume = _request.ResumeFrom is CheckpointEntry entry ? OpenCheckpoint(entry) : null;
+        if (_request.BadParticles == BadParticlePolicy.Fail && resume is null) CheckEveryParticle(cancel);
 
-        string run = _request.OutputDirectory;
-        Directory.CreateDirectory(run);
-        Directory.CreateDirectory(Path.Combine(run, "iterations"));
-        Formats.Star.AtomicFile.Write(Path.Combine(run, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(cfg.ToJson())));
+        Directory.CreateDirectory(_run);
+        Directory.CreateDirectory(Path.Combine(_run, "iterations"));
+        Formats.Star.AtomicFile.Write(Path.Combine(_run, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(cfg.ToJson())));
 
         // the held-out set is small and visited often: prepared once and kept
         var test = PrepareAll(_plan.TestSet, cancel);
-        if (cfg.ImportanceSampling.Enabled)
-        {
-            var training = new List<int>(_plan.TrainingCount);
-            for (int b = 0; b < _plan.BatchCount; b++) training.AddRange(_plan.Batch(b).ToArray());
-            _sampling = new SamplingEngine(cfg.ImportanceSampling, _data.Count, training, Path.Combine(run, "state"), cfg.Run.Seed);
-            _samplingWorkers = Enumerable.Range(0, _threads).Select(_ => new SamplingEngine.Worker()).ToArray();
-        }
-        float[] volume = InitialVolume(test);
-        WriteMap(Path.Combine(run, "iterations", "map_000000.mrc"), volume, "CryoFlow random start");
-        long trainingCount = _plan.TrainingCount;
-        double modelScale = Math.Max(1e-12, volume.Where(v => v > 0).DefaultIfEmpty(1f).Average());
-        var prior = cfg.Prior.CreatePrior(_box, trainingCount, modelScale);
-        var optimiser = cfg.Optimiser.CreateOptimiser(volume.Length, _plan.BatchCount);
-        var priorGradient = new float[volume.Length];
-        var dataGradient = new float[volume.Length];
-
-        using var metrics = new MetricsLog(Path.Combine(run, "metrics.jsonl"));
-        // the input stops when the run ends, not at the cancel itself: the minibatch in flight completes
-        using var feederStop = new CancellationTokenSource();
-        var (buffer, feeder) = StartInput(cfg.Run.MaxIterations, feederStop.Token);
-
-        var workers = new ActionBlock<WorkItem>[_threads];
+        _workers = new ActionBlock<WorkItem>[_threads];
         for (int w = 0; w < _threads; w++)
         {
             int worker = w;
             // not bound to the run's cancellation: a cancel is honoured between iterations, so the
             // minibatch in flight completes and every output is still written
-            workers[w] = new ActionBlock<WorkItem>(item => Marginalise(worker, item),
+            _workers[w] = new ActionBlock<WorkItem>(item => Marginalise(worker, item),
                 new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1 });
         }
+        if (resume is { } r)
+        {
+            Restore(r.Entry, r.Contents, r.Meta, session, resuming: true);
+            _resumedFrom = r.Meta.Iteration;
+            _log.Information("Resumed from {Path}: iteration {It}, written {When:u} by CryoFlow {Version}", r.Entry.Path, r.Meta.Iteration, r.Meta.Written, r.Meta.CodeVersion);
+        }
+        else
+        {
+            Start(test, session);
+        }
 
-        double bestTestNll = double.PositiveInfinity;
-        int sinceImprovement = 0;
-        StopReason reason = StopReason.MaxIterations;
-        long it = 0;
-        double? lastTestNll = null;
+        StopReason reason;
+        while (true)
+        {
+            var outcome = RunIterations(test, progress, session, cancel);
+            if (outcome.Divergence is not Divergence divergence)
+            {
+                reason = outcome.Reason;
+                break;
+            }
+            RollBack(divergence, session);
+        }
+        _log.Information("Stopped after {It} iterations ({Reason}) at {Res:F1} Å", _done, reason, 1 / _maxFrequency);
+        if (_checkpointedAt != _done) WriteCheckpoint(session, report: false);
+
+        // final poses for the held-out particles too, with the final volume
+        _sampling?.BeginIteration();
+        _projector.Transform(_volume, _transform);
+        _slices?.Update(_projector, _transform, _threads);
+        if (_slices is not null) EvaluateTest(test);
+        Release(test);
+        foreach (var w in _workers) w.Complete();
+
+        string map = Path.Combine(_run, "map.mrc");
+        WriteMap(map, _volume, "CryoFlow ab-initio map");
+        string star = Path.Combine(_run, "particles.star");
+        WriteParticles(star);
+        _rejected.Write(Path.Combine(_run, "rejected.star"), _data.Table);
+        Report.RunReport.TryWrite(_run, null, _log); // RUN/report.html; a failure is logged, never fatal
+        if (_cache is not null) _log.Information("Prepared-particle cache: {Hits} particles read from it, {Misses} prepared afresh", _cache.Counts.Hits, _cache.Counts.Misses);
+        return new ReconstructResult(map, star, _done, reason, session.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency, _resumedFrom, _rollbacks);
+    }
+
+    /// <summary>The sizes that set this run's memory; the quadrature is the finest stage's the schedule reaches within the iteration cap.</summary>
+    private RunShape Shape()
+    {
+        var cfg = _request.Config;
+        double finest = double.NaN, previous = double.NaN;
+        int stage = -1, finestStage = 0;
+        for (int tau = 0; tau < cfg.Run.MaxIterations; tau++)
+        {
+            double f = cfg.Resolution.MaxFrequencyAt(tau, _apix);
+            if (f == previous) continue;
+            previous = f;
+            stage++;
+            if (!(f <= finest)) (finest, finestStage) = (f, stage);
+        }
+        var level = CreateLevel(finest, finestStage);
+        var disc = new Numerics.Fourier.FourierDisc(_box, Math.Min(finest * _box * _apix, _box / 2.0));
+        return new RunShape(_box, _data.Count, _threads, cfg.Data.MinibatchSize, _plan.TestSet.Length, level.Directions.Length, level.InPlaneAngles.Length,
+            level.Shifts.Length, disc.Count, 1 / finest);
+    }
+
+    /// <summary>Why <see cref="RunIterations"/> returned early: the objective diverged at an iteration.</summary>
+    /// <param name="Iteration">the iteration that found it</param>
+    /// <param name="LastGood">the newest iteration whose state is known good (a checkpoint at or before it can be resumed)</param>
+    /// <param name="Problem">what was seen</param>
+    private sealed record Divergence(long Iteration, long LastGood, string Problem);
+
+    private readonly record struct Outcome(StopReason Reason, Divergence? Divergence);
+
+    /// <summary>Iterations from <see cref="_done"/> + 1 until a stop or a divergence; the input feeder lives as long.</summary>
+    private Outcome RunIterations(List<PreparedMessage> test, Action<RunProgress>? progress, Stopwatch session, CancellationToken cancel)
+    {
+        var cfg = _request.Config;
+        // the input stops when the run ends, not at the cancel itself: the minibatch in flight completes
+        using var feederStop = new CancellationTokenSource();
+        var (buffer, feeder) = StartInput(_done + 1, cfg.Run.MaxIterations, feederStop.Token);
         try
         {
-            for (it = 1; it <= cfg.Run.MaxIterations; it++)
+            while (_done < cfg.Run.MaxIterations)
             {
-                if (cancel.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
-                if (cfg.Run.TimeLimitMinutes is double limit && clock.Elapsed.TotalMinutes >= limit) { reason = StopReason.TimeLimit; break; }
-                var iterationClock = Stopwatch.StartNew();
-                int tau = (int)(it - 1);
-                bool changed = EnterStage(cfg.Resolution.MaxFrequencyAt(tau, _apix), tau);
-                _sampling?.BeginIteration();
-                _iteration = (int)it;
-                _projector.Transform(volume, _transform);
-                _slices!.Update(_projector, _transform, _threads);
-
-                double? testNll = null, testRremse = null;
-                if (it == 1 || tau % cfg.Evaluation.TestEvery == 0 || (changed && cfg.Evaluation.TestOnResolutionChange))
-                {
-                    (testNll, testRremse) = EvaluateTest(test, workers);
-                    lastTestNll = testNll;
-                    bool atCeiling = _maxFrequency >= cfg.Resolution.CeilingFrequency(_apix) - 1e-12
-                        || _maxFrequency >= cfg.Resolution.MaxFrequency.At(int.MaxValue / 2) - 1e-12;
-                    if (testNll < bestTestNll - cfg.Resolution.Stop.MinDelta) { bestTestNll = testNll.Value; sinceImprovement = 0; }
-                    else if (atCeiling) sinceImprovement++;
-                    if (!atCeiling) { sinceImprovement = 0; bestTestNll = Math.Min(bestTestNll, testNll.Value); }
-                }
-
-                int batch = _plan.BatchAt(it);
-                var items = TakeBatch(buffer, _plan.Batch(batch).Length, it, feederStop.Token);
-                var totals = RunBatch(items, workers, withGradient: true, recordPose: true, out _);
-                if (totals.Particles == 0)
-                {
-                    _log.Warning("Iteration {It}: every particle of minibatch {Batch} was rejected; skipping the step", it, batch);
-                    Release(items);
-                    continue;
-                }
-                _assembler.Assemble(_slices, _gradients, GradientScaling.PerImageMean, dataGradient);
-                for (int i = 0; i < dataGradient.Length; i++) dataGradient[i] = -dataGradient[i]; // LL ascent -> NLL descent
-                double priorValue = prior.ValueAndGradient(volume, priorGradient);
-                double objective = -totals.MeanLogLikelihood + priorValue;
-                var step = optimiser.Step(new OptimiserContext
-                {
-                    Iteration = tau,
-                    Batch = batch,
-                    Volume = volume,
-                    DataGradient = dataGradient,
-                    PriorGradient = priorGradient,
-                    Objective = objective,
-                    ObjectiveAt = point => BatchObjective(point, items, workers, prior),
-                    MaxFrequencyChanged = changed,
-                    BandRadius = _slices.Disc.Radius,
-                    ShellPreconditioner = ShellScales(test),
-                });
-                Release(items);
-                _sampling?.Commit();
-                var fractions = _sampling?.Fractions() ?? (1, 1, 1, 1);
-                if (!double.IsFinite(objective) || volume.Any(v => !float.IsFinite(v)))
-                    throw new InvalidOperationException($"iteration {it}: the objective or the density became non-finite (objective {objective}); lower optimiser.stepScale");
-
-                double seconds = iterationClock.Elapsed.TotalSeconds;
-                var line = new IterationMetrics
-                {
-                    Iteration = it,
-                    WallSeconds = clock.Elapsed.TotalSeconds,
-                    MaxFrequency = _maxFrequency,
-                    Lipschitz = step.Lipschitz,
-                    StepSize = step.StepSize,
-                    Objective = objective,
-                    TestNll = testNll,
-                    TestRremse = testRremse,
-                    QuadratureFraction = fractions.Total,
-                    DirectionFraction = fractions.Directions,
-                    InPlaneFraction = fractions.InPlane,
-                    ShiftFraction = fractions.Shifts,
-                    ParticlesPerSecond = totals.Particles / Math.Max(seconds, 1e-9),
-                    ResidentBytes = Environment.WorkingSet,
-                    Rejected = _rejected.Count,
-                };
-                metrics.Append(line);
-                progress?.Invoke(new RunProgress(it, cfg.Run.MaxIterations, 1 / _maxFrequency, objective, lastTestNll, line.ParticlesPerSecond, clock.Elapsed, $"stage {_stage}"));
-                if (cfg.Output.MapEvery > 0 && it % cfg.Output.MapEvery == 0)
-                    WriteMap(Path.Combine(run, "iterations", $"map_{it:D6}.mrc"), volume, $"CryoFlow iteration {it}");
-                if (sinceImprovement >= cfg.Resolution.Stop.Patience) { reason = StopReason.Converged; it++; break; }
+                if (cancel.IsCancellationRequested) return new Outcome(StopReason.Cancelled, null);
+                if (cfg.Run.TimeLimitMinutes is double limit && session.Elapsed.TotalMinutes >= limit) return new Outcome(StopReason.TimeLimit, null);
+                long it = _done + 1;
+                var divergence = Iterate(it, test, buffer, progress, session, feederStop.Token);
+                if (divergence is not null) return new Outcome(StopReason.Cancelled, divergence);
+                if (_sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
             }
+            return new Outcome(StopReason.MaxIterations, null);
         }
         finally
         {
-            feederStop.Cancel();
+            StopInput(feederStop, feeder);
         }
-        long done = it - 1;
-        _log.Information("Stopped after {It} iterations ({Reason}) at {Res:F1} Å", done, reason, 1 / _maxFrequency);
+    }
 
-        // final poses for the held-out particles too, with the final volume
-        _projector.Transform(volume, _transform);
+    /// <summary>One iteration: marginalise a minibatch, check the objective, evaluate the held-out set when due, step, record.</summary>
+    /// <returns>null, or the divergence that stopped it (nothing of this iteration is kept)</returns>
+    private Divergence? Iterate(long it, List<PreparedMessage> test, BufferBlock<PreparedMessage> buffer, Action<RunProgress>? progress, Stopwatch session,
+        CancellationToken input)
+    {
+        var cfg = _request.Config;
+        var iterationClock = Stopwatch.StartNew();
+        int tau = (int)(it - 1);
+        bool changed = EnterStage(cfg.Resolution.MaxFrequencyAt(tau, _apix), tau);
+        _sampling?.BeginIteration();
+        _iteration = (int)it;
+        _projector.Transform(_volume, _transform);
         _slices!.Update(_projector, _transform, _threads);
-        EvaluateTest(test, workers);
-        Release(test);
-        foreach (var w in workers) w.Complete();
 
-        string map = Path.Combine(run, "map.mrc");
-        WriteMap(map, volume, "CryoFlow ab-initio map");
-        string star = Path.Combine(run, "particles.star");
-        WriteParticles(star);
-        _rejected.Write(Path.Combine(run, "rejected.star"), _data.Table);
-        Report.RunReport.TryWrite(run, null, _log); // RUN/report.html; a failure is logged, never fatal
-        try { feeder.Wait(TimeSpan.FromSeconds(10)); }
-        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
-        return new ReconstructResult(map, star, done, reason, clock.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency);
+        int batch = _plan.BatchAt(it);
+        var items = TakeBatch(buffer, _plan.Batch(batch).Length, it, input);
+        try
+        {
+            var totals = RunBatch(items, withGradient: true, recordPose: true, out _);
+            if (totals.Particles == 0)
+            {
+                _log.Warning("Iteration {It}: every particle of minibatch {Batch} was rejected; skipping the step", it, batch);
+                _done = it;
+                return null;
+            }
+            double priorValue = _prior!.ValueAndGradient(_volume, _priorGradient);
+            double objective = -totals.MeanLogLikelihood + priorValue;
+            // the objective is the minibatch's at the volume the previous step made: a bad one condemns that step
+            if (Diverging(objective) is string problem) return new Divergence(it, it - 2, problem);
+
+            double? testNll = null, testRremse = null;
+            if (it == 1 || tau % cfg.Evaluation.TestEvery == 0 || (changed && cfg.Evaluation.TestOnResolutionChange))
+            {
+                (testNll, testRremse) = EvaluateTest(test);
+                _lastTestNll = testNll;
+                bool atCeiling = _maxFrequency >= cfg.Resolution.CeilingFrequency(_apix) - 1e-12
+                    || _maxFrequency >= cfg.Resolution.MaxFrequency.At(int.MaxValue / 2) - 1e-12;
+                if (testNll < _bestTestNll - cfg.Resolution.Stop.MinDelta) { _bestTestNll = testNll.Value; _sinceImprovement = 0; }
+                else if (atCeiling) _sinceImprovement++;
+                if (!atCeiling) { _sinceImprovement = 0; _bestTestNll = Math.Min(_bestTestNll, testNll.Value); }
+            }
+
+            _assembler.Assemble(_slices, _gradients, GradientScaling.PerImageMean, _dataGradient);
+            for (int i = 0; i < _dataGradient.Length; i++) _dataGradient[i] = -_dataGradient[i]; // LL ascent -> NLL descent
+            var step = _optimiser!.Step(new OptimiserContext
+            {
+                Iteration = tau,
+                Batch = batch,
+                Volume = _volume,
+                DataGradient = _dataGradient,
+                PriorGradient = _priorGradient,
+                Objective = objective,
+                ObjectiveAt = point => BatchObjective(point, items, _prior),
+                MaxFrequencyChanged = changed,
+                BandRadius = _slices.Disc.Radius,
+                ShellPreconditioner = ShellScales(test),
+            });
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_volume))
+                return new Divergence(it, it - 1, "the step made the density non-finite");
+            _sampling?.Commit();
+            _bestObjective = Math.Min(_bestObjective, objective);
+            _done = it;
+
+            var fractions = _sampling?.Fractions() ?? (1, 1, 1, 1);
+            double seconds = iterationClock.Elapsed.TotalSeconds;
+            var line = new IterationMetrics
+            {
+                Iteration = it,
+                WallSeconds = _elapsedBefore + session.Elapsed.TotalSeconds,
+                MaxFrequency = _maxFrequency,
+                Lipschitz = step.Lipschitz,
+                StepSize = step.StepSize,
+                Objective = objective,
+                TestNll = testNll,
+                TestRremse = testRremse,
+                QuadratureFraction = fractions.Total,
+                DirectionFraction = fractions.Directions,
+                InPlaneFraction = fractions.InPlane,
+                ShiftFraction = fractions.Shifts,
+                ParticlesPerSecond = totals.Particles / Math.Max(seconds, 1e-9),
+                ResidentBytes = Environment.WorkingSet,
+                Rejected = _rejected.Count,
+            };
+            _metrics!.Append(line);
+            progress?.Invoke(new RunProgress(it, cfg.Run.MaxIterations, 1 / _maxFrequency, objective, _lastTestNll, line.ParticlesPerSecond,
+                TimeSpan.FromSeconds(line.WallSeconds), $"stage {_stage}"));
+            if (cfg.Output.MapEvery > 0 && it % cfg.Output.MapEvery == 0)
+                WriteMap(Path.Combine(_run, "iterations", $"map_{it:D6}.mrc"), _volume, $"CryoFlow iteration {it}");
+            if (CheckpointDue(session)) WriteCheckpoint(session, report: true);
+            return null;
+        }
+        finally
+        {
+            Release(items);
+        }
+    }
+
+    /// <summary>
+    /// Why an objective means the run diverged: NaN or infinite, or more than <see cref="ExplosionFactor"/> times the lowest
+    /// so far above it (the objective is a per-image NLL comparable across stages, so a healthy run never gets there).
+    /// </summary>
+    private string? Diverging(double objective)
+    {
+        if (!double.IsFinite(objective)) return $"the objective is {objective}";
+        if (double.IsFinite(_bestObjective) && objective - _bestObjective > ExplosionFactor * Math.Max(Math.Abs(_bestObjective), 1))
+            return $"the objective grew to {objective:G6}, from {_bestObjective:G6} at best";
+        return null;
+    }
+
+    /// <summary>output.checkpoint: every N iterations, or T minutes after the last one, whichever comes first.</summary>
+    private bool CheckpointDue(Stopwatch session)
+    {
+        var c = _request.Config.Output.Checkpoint;
+        return (c.EveryIterations > 0 && _done % c.EveryIterations == 0)
+            || (c.EveryMinutes > 0 && (session.Elapsed - _lastCheckpoint).TotalMinutes >= c.EveryMinutes);
     }
 
     /// <summary>
     /// Settings this version cannot honour are refused, never silently ignored: a run that asks for them stops before
     /// it starts, naming the key.
     /// </summary>
-    private static void RefuseUnsupported(Configuration.ReconstructConfig cfg, ILogger log)
+    private static void RefuseUnsupported(Configuration.ReconstructConfig cfg)
     {
         var issues = new List<Configuration.ConfigIssue>();
         void Unsupported(bool asked, string path, string what) { if (asked) issues.Add(new(path, $"{what} is not supported yet")); }
@@ -274,8 +407,8 @@ public sealed class ReconstructJob : IDisposable
         Unsupported(cfg.Data.Noise.Scope != Configuration.NoiseScope.Particle, "data.noise.scope", "a noise sigma pooled over the dataset");
         Unsupported(!cfg.Data.Noise.SubtractBackground, "data.noise.subtractBackground", "keeping the background mean");
         if (issues.Count > 0) throw new Configuration.ConfigException(issues);
-        log.Information("Checkpoints are not written by this version (output.checkpoint is recorded in config.json only); a stopped run starts again from the beginning");
     }
+
 
     // ------------------------------------------------------------------ quadrature stages
 
@@ -283,31 +416,44 @@ public sealed class ReconstructJob : IDisposable
     private bool EnterStage(double maxFrequency, int tau)
     {
         if (maxFrequency == _maxFrequency) return false;
-        var cfg = _request.Config;
-        _stage++;
-        _maxFrequency = maxFrequency;
-        var q = cfg.Quadrature;
-        var level = Numerics.Quadrature.QuadratureLevel.Create(new Numerics.Quadrature.QuadratureSpec(_box, _apix, maxFrequency)
+        int stage = _stage + 1;
+        var level = CreateLevel(maxFrequency, stage);
+        _sampling?.EnterLevel(level, stage);
+        _stageFrequencies.Add(maxFrequency);
+        ApplyStage(level, maxFrequency, stage);
+        _log.Information("Iteration {It}: max frequency {F:F4} 1/Å ({Res:F1} Å, r* {R:F1} px): {D} directions x {P} in-plane x {T} shifts = {N:N0} poses, {K} Fourier points",
+            tau + 1, maxFrequency, 1 / maxFrequency, _slices!.Disc.Radius, _grid!.DirectionCount, _grid.InPlaneCount, _grid.ShiftCount, _grid.PoseCount, _slices.Points);
+        return true;
+    }
+
+    /// <summary>The quadrature of a stage (a function of the configuration, the stage and its maximum frequency only).</summary>
+    private Numerics.Quadrature.QuadratureLevel CreateLevel(double maxFrequency, int stage)
+    {
+        var q = _request.Config.Quadrature;
+        return Numerics.Quadrature.QuadratureLevel.Create(new Numerics.Quadrature.QuadratureSpec(_box, _apix, maxFrequency)
         {
-            UndersampleDirections = q.UndersampleDirections.At(_stage),
-            UndersampleInPlane = q.UndersampleInPlane.At(_stage),
-            UndersampleShifts = q.UndersampleShifts.At(_stage),
+            UndersampleDirections = q.UndersampleDirections.At(stage),
+            UndersampleInPlane = q.UndersampleInPlane.At(stage),
+            UndersampleShifts = q.UndersampleShifts.At(stage),
             ShiftSamplesPerPeriod = q.ShiftSamplesPerPeriod,
             ShiftSigmaAngst = q.ShiftSigma,
             ShiftExtentAngst = q.ShiftExtent,
             ShiftRule = q.ShiftRule,
         });
+    }
+
+    /// <summary>Makes a stage current: its grid, slices, marginalisers and gradient buffers.</summary>
+    private void ApplyStage(Numerics.Quadrature.QuadratureLevel level, double maxFrequency, int stage)
+    {
+        _stage = stage;
+        _maxFrequency = maxFrequency;
         _grid = PoseGrid.FromQuadrature(level);
-        _sampling?.EnterLevel(level, _stage);
         double radius = Math.Min(maxFrequency * _box * _apix, _box / 2.0);
         _slices = new SliceSet(new Numerics.Fourier.FourierDisc(_box, radius), level.DirectionAngles);
         foreach (var m in _marginalisers) m.Dispose();
         var capacity = ParticleMarginaliser.CapacityFor(_slices, _grid.InPlaneCount, _grid.ShiftCount);
         _marginalisers = Enumerable.Range(0, _threads).Select(_ => new ParticleMarginaliser(_rotator, capacity)).ToArray();
         _gradients = Enumerable.Range(0, _threads).Select(_ => new SliceGradient(_slices)).ToArray();
-        _log.Information("Iteration {It}: max frequency {F:F4} 1/Å ({Res:F1} Å, r* {R:F1} px): {D} directions x {P} in-plane x {T} shifts = {N:N0} poses, {K} Fourier points",
-            tau + 1, maxFrequency, 1 / maxFrequency, radius, _grid.DirectionCount, _grid.InPlaneCount, _grid.ShiftCount, _grid.PoseCount, _slices.Points);
-        return true;
     }
 
     private float[]? _shellScales;
@@ -329,244 +475,6 @@ public sealed class ReconstructJob : IDisposable
             _log.Debug("Shell preconditioner for r* {R:F1}: scales {Min:G3} to {Max:G3}", radius, _shellScales.Take((int)(radius * radius) + 1).Min(), _shellScales.Take((int)(radius * radius) + 1).Max());
         }
         return _shellScales;
-    }
-
-    // ------------------------------------------------------------------ input: feeder -> read -> prepare -> buffer
-
-    private sealed record ReadMessage(long Iteration, int Particle)
-    {
-        public override string ToString() => $"particle {Particle} (iteration {Iteration})";
-    }
-
-    private sealed record RawMessage(long Iteration, int Particle, float[]? Pixels, string? Rejection)
-    {
-        public override string ToString() => $"particle {Particle} (iteration {Iteration})";
-    }
-
-    /// <summary>A prepared particle (or its rejection) on its way through the pipeline.</summary>
-    private sealed record PreparedMessage(long Iteration, int Particle, PreparedParticle? Prepared, string? Rejection)
-    {
-        public override string ToString() => $"particle {Particle} (iteration {Iteration})";
-    }
-
-    private (BufferBlock<PreparedMessage> Buffer, Task Feeder) StartInput(long maxIterations, CancellationToken cancel)
-    {
-        int ahead = 2 * _request.Config.Data.MinibatchSize;
-        var read = new TransformBlock<ReadMessage, RawMessage>(m =>
-        {
-            var pixels = _pixelPool.TryTake(out var p) ? p : new float[_box * _box];
-            var outcome = _reader.Read(m.Particle, pixels);
-            return new RawMessage(m.Iteration, m.Particle, pixels, outcome.Rejection);
-        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _threads, BoundedCapacity = ahead, EnsureOrdered = true, CancellationToken = cancel });
-        var prepare = new TransformBlock<RawMessage, PreparedMessage>(m => Prepare(m),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _threads, BoundedCapacity = ahead, EnsureOrdered = true, CancellationToken = cancel });
-        var buffer = new BufferBlock<PreparedMessage>(new DataflowBlockOptions { BoundedCapacity = ahead, CancellationToken = cancel });
-        read.LinkTo(prepare, new DataflowLinkOptions { PropagateCompletion = true });
-        prepare.LinkTo(buffer, new DataflowLinkOptions { PropagateCompletion = true });
-        var feeder = Task.Run(async () =>
-        {
-            try
-            {
-                for (long it = 1; it <= maxIterations; it++)
-                    foreach (int p in _plan.Batch(_plan.BatchAt(it)).ToArray())
-                        if (!await read.SendAsync(new ReadMessage(it, p), cancel).ConfigureAwait(false)) return;
-            }
-            finally
-            {
-                read.Complete();
-            }
-        }, cancel);
-        return (buffer, feeder);
-    }
-
-    private PreparedMessage Prepare(RawMessage m)
-    {
-        try
-        {
-            if (m.Rejection is not null) return new PreparedMessage(m.Iteration, m.Particle, null, m.Rejection);
-            var preparer = _preparers.TryTake(out var p) ? p : new ParticlePreparer(_rotator, _preparation);
-            var particle = _particlePool.TryTake(out var q) ? q : preparer.CreateParticle();
-            try
-            {
-                var status = preparer.TryPrepare(m.Pixels, _apix, _data.CtfOf(m.Particle), particle);
-                if (status == PreparationStatus.Ok) return new PreparedMessage(m.Iteration, m.Particle, particle, null);
-                _particlePool.Add(particle);
-                return new PreparedMessage(m.Iteration, m.Particle, null, $"{_data.Table[m.Particle].Image.ToImageName()}: {Describe(status)}");
-            }
-            finally
-            {
-                _preparers.Add(preparer);
-            }
-        }
-        finally
-        {
-            if (m.Pixels is not null) _pixelPool.Add(m.Pixels);
-        }
-    }
-
-    private static string Describe(PreparationStatus s) => s switch
-    {
-        PreparationStatus.NonFinitePixel => "a pixel is NaN or infinite",
-        PreparationStatus.TooFewBackgroundPixels => "too few background pixels outside the particle radius to estimate the noise",
-        PreparationStatus.ZeroBackgroundNoise => "the background has zero noise (a constant border)",
-        _ => s.ToString(),
-    };
-
-    private List<PreparedMessage> TakeBatch(BufferBlock<PreparedMessage> buffer, int count, long iteration, CancellationToken cancel)
-    {
-        var items = new List<PreparedMessage>(count);
-        while (items.Count < count)
-        {
-            var m = buffer.ReceiveAsync(cancel).GetAwaiter().GetResult();
-            if (m.Iteration != iteration)
-                throw new InvalidOperationException($"input out of step: expected iteration {iteration}, got {m}");
-            if (m.Rejection is not null) Reject(m.Particle, m.Rejection);
-            items.Add(m);
-        }
-        return items;
-    }
-
-    private void Reject(int particle, string reason)
-    {
-        if (_rejected.Add(particle, reason)) _log.Warning("Rejected {Reason}", reason);
-    }
-
-    private void Release(List<PreparedMessage> items)
-    {
-        foreach (var m in items)
-            if (m.Prepared is not null) _particlePool.Add(m.Prepared);
-    }
-
-    /// <summary>Reads and prepares particles outside the streaming pipeline (the held-out set), in parallel.</summary>
-    private List<PreparedMessage> PrepareAll(IReadOnlyList<int> particles, CancellationToken cancel)
-    {
-        var result = new PreparedMessage[particles.Count];
-        Parallel.For(0, particles.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads, CancellationToken = cancel }, i =>
-        {
-            var pixels = new float[_box * _box];
-            var outcome = _reader.Read(particles[i], pixels);
-            result[i] = Prepare(new RawMessage(0, particles[i], pixels, outcome.Rejection));
-        });
-        foreach (var m in result)
-            if (m.Rejection is not null) Reject(m.Particle, m.Rejection);
-        return [.. result];
-    }
-
-    /// <summary>--on-bad-particle fail: every particle read and prepared before anything is written.</summary>
-    private void CheckEveryParticle(CancellationToken cancel)
-    {
-        var preparer = new ParticlePreparer(_rotator, _preparation);
-        var particle = preparer.CreateParticle();
-        var pixels = new float[_box * _box];
-        for (int i = 0; i < _data.Count; i++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var outcome = _reader.Read(i, pixels);
-            if (outcome.Rejection is not null)
-                throw new CryoFlowDataException(outcome.Rejection, _data.Table.ImageLocation(i));
-            var status = preparer.TryPrepare(pixels, _apix, _data.CtfOf(i), particle);
-            if (status != PreparationStatus.Ok)
-                throw new CryoFlowDataException(Describe(status), _data.Table.ImageLocation(i));
-        }
-    }
-
-    // ------------------------------------------------------------------ marginalisation
-
-    /// <summary>One particle for one worker; the batch's countdown says when all are done.</summary>
-    private sealed record WorkItem(PreparedMessage Message, bool Gradient, BatchCountdown Countdown, bool RecordPose)
-    {
-        public override string ToString() => Message.ToString();
-    }
-
-    private sealed class BatchCountdown
-    {
-        private int _left;
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public BatchCountdown(int count)
-        {
-            _left = count;
-            if (count == 0) _done.SetResult();
-        }
-
-        private double _llSum, _errorSum, _outOfBand;
-        private readonly Lock _lock = new();
-
-        public Task Done => _done.Task;
-
-        public double LogLikelihoodSum { get { lock (_lock) return _llSum; } }
-
-        public double SquaredErrorSum { get { lock (_lock) return _errorSum + _outOfBand; } }
-
-        public void Signal(double ll, double error, double outOfBand)
-        {
-            lock (_lock) { _llSum += ll; _errorSum += error; _outOfBand += outOfBand; }
-            if (Interlocked.Decrement(ref _left) == 0) _done.SetResult();
-        }
-
-    }
-
-    private void Marginalise(int worker, WorkItem item)
-    {
-        var prepared = item.Message.Prepared!;
-        MarginalResult result;
-        if (_sampling is null)
-        {
-            result = _marginalisers[worker].Evaluate(prepared, _slices!, _grid!.AsSubset(), item.Gradient ? _gradients[worker] : null);
-        }
-        else
-        {
-            var sw = _samplingWorkers[worker];
-            var subset = _sampling.Sample(sw, item.Message.Particle, _iteration);
-            result = _marginalisers[worker].Evaluate(prepared, _slices!, subset, item.Gradient ? _gradients[worker] : null, _sampling.Outputs(sw));
-            // the first evaluation of the iteration records the posterior; line-search evaluations reuse the same samples
-            if (item.RecordPose) _sampling.Record(sw, item.Message.Particle, _iteration);
-        }
-        if (item.RecordPose)
-        {
-            _bestPose[item.Message.Particle] = result.BestPose;
-            _bestProbability[item.Message.Particle] = result.BestProbability;
-        }
-        double outOfBand = prepared.TotalEnergy - prepared.EnergyWithin(_slices!.Disc.Radius);
-        item.Countdown.Signal(result.LogLikelihood, result.ExpectedSquaredError, outOfBand);
-    }
-
-    /// <summary>Marginalises the valid particles of a batch on the worker blocks; returns (particles, LL sum) and the summed squared error.</summary>
-    private MinibatchTotals RunBatch(List<PreparedMessage> items, ActionBlock<WorkItem>[] workers, bool withGradient, bool recordPose, out double squaredErrorSum)
-    {
-        if (withGradient) foreach (var g in _gradients) g.Clear();
-        var valid = items.Where(m => m.Prepared is not null).ToList();
-        var countdown = new BatchCountdown(valid.Count);
-        for (int i = 0; i < valid.Count; i++)
-            if (!workers[i % workers.Length].Post(new WorkItem(valid[i], withGradient, countdown, recordPose)))
-                throw new InvalidOperationException("a marginalisation worker stopped");
-        var faulted = Task.WhenAny(workers.Select(w => w.Completion));
-        var first = Task.WhenAny(countdown.Done, faulted).GetAwaiter().GetResult();
-        if (first != countdown.Done)
-        {
-            var failed = workers.First(w => w.Completion.IsCompleted).Completion;
-            failed.GetAwaiter().GetResult(); // rethrows the worker's exception
-            throw new OperationCanceledException("marginalisation stopped");
-        }
-        squaredErrorSum = countdown.SquaredErrorSum;
-        return new MinibatchTotals(valid.Count, countdown.LogLikelihoodSum);
-    }
-
-    /// <summary>The minibatch objective at a trial density (line search): same particles, likelihood only.</summary>
-    private double BatchObjective(ReadOnlySpan<float> point, List<PreparedMessage> items, ActionBlock<WorkItem>[] workers, IDensityPrior prior)
-    {
-        _projector.Transform(point, _transform);
-        _slices!.Update(_projector, _transform, _threads);
-        var totals = RunBatch(items, workers, withGradient: false, recordPose: false, out _);
-        return -totals.MeanLogLikelihood + prior.Value(point);
-    }
-
-    /// <summary>Mean NLL and RREMSE of the held-out set at the current slices (and their best poses).</summary>
-    private (double Nll, double Rremse) EvaluateTest(List<PreparedMessage> test, ActionBlock<WorkItem>[] workers)
-    {
-        var totals = RunBatch(test, workers, withGradient: false, recordPose: true, out double squaredError);
-        double n = Math.Max(1, totals.Particles);
-        return (-totals.LogLikelihoodSum / n, Math.Sqrt(squaredError / n / ((double)_box * _box)));
     }
 
     // ------------------------------------------------------------------ start, outputs
@@ -642,7 +550,10 @@ public sealed class ReconstructJob : IDisposable
 
     public void Dispose()
     {
+        _metrics?.Dispose();
         _sampling?.Dispose();
+        _history?.Dispose();
+        _cache?.Dispose();
         foreach (var m in _marginalisers) m.Dispose();
         _data.Dispose();
     }

@@ -1,4 +1,7 @@
+using CryoFlow.Formats.Checkpoints;
+using CryoFlow.Formats.Particles;
 using CryoFlow.Pipeline.Configuration;
+using CryoFlow.Pipeline.Stages.Read;
 
 namespace CryoFlow.Pipeline.Reconstruction;
 
@@ -25,7 +28,32 @@ public sealed record ReconstructRequest(
     ReconstructConfig Config,
     string? DataDir = null,
     BadParticlePolicy BadParticles = BadParticlePolicy.Skip,
-    string CommandLine = "");
+    string CommandLine = "")
+{
+    /// <summary>The checkpoint to continue from (<see cref="RunCheckpoint.FindResumable"/>); null to start afresh.</summary>
+    public CheckpointEntry? ResumeFrom { get; init; }
+
+    /// <summary>Resume even when <see cref="Config"/> differs from the checkpoint's in keys that change the result (logged).</summary>
+    public bool AllowConfigChange { get; init; }
+
+    /// <summary>The command-line options, stored in every checkpoint so that a resume keeps them.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>--cache: a folder for prepared particles, reused across epochs and runs; null for none.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>--max-memory: the run refuses to start when its estimate exceeds this many bytes; null for no limit.</summary>
+    public long? MaxMemoryBytes { get; init; }
+
+    /// <summary>How transient read errors are retried.</summary>
+    public ReadRetryOptions ReadRetry { get; init; } = new();
+
+    /// <summary>Where checkpoints are written through (tests inject faults here); null for the real file system.</summary>
+    public CheckpointFileSystem? CheckpointFiles { get; init; }
+
+    /// <summary>Wraps the particle image source (tests inject read faults here); null for none.</summary>
+    public Func<IParticleImageSource, IParticleImageSource>? ImageSource { get; init; }
+}
 
 /// <summary>Why a run ended.</summary>
 public enum StopReason
@@ -38,4 +66,11 @@ public enum StopReason
 }
 
 /// <summary>What a run produced.</summary>
-public sealed record ReconstructResult(string MapPath, string ParticlesStarPath, long Iterations, StopReason Reason, double Seconds, int Rejected, double FinalMaxFrequency);
+/// <param name="Iterations">iterations completed, over every session of the run</param>
+/// <param name="ResumedFrom">the iteration the run was resumed from; null for a fresh start</param>
+/// <param name="Rollbacks">rollbacks to a good checkpoint after the objective diverged</param>
+public sealed record ReconstructResult(string MapPath, string ParticlesStarPath, long Iterations, StopReason Reason, double Seconds, int Rejected, double FinalMaxFrequency,
+    long? ResumedFrom = null, int Rollbacks = 0);
+
+/// <summary>The objective kept diverging (NaN or exploding) after every rollback allowed; no output was written.</summary>
+public sealed class ReconstructionDivergedException(string message) : Exception(message);

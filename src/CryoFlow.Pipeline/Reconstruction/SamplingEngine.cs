@@ -31,7 +31,10 @@ internal sealed class SamplingEngine : IDisposable
     private int _levelId = -1;
     private long _evaluated, _evaluatedD, _evaluatedP, _evaluatedT, _visits;
 
-    public SamplingEngine(ImportanceSamplingOptions options, int particleCount, IReadOnlyCollection<int> trainingParticles, string stateDirectory, int seed)
+    /// <param name="snapshot">a checkpoint's snapshot of the particle states to continue from (then replay the levels with
+    /// <see cref="EnterLevel"/> and call <see cref="ImportGlobals"/>); null for a fresh start</param>
+    public SamplingEngine(ImportanceSamplingOptions options, int particleCount, IReadOnlyCollection<int> trainingParticles, string stateDirectory, int seed,
+        string? snapshot = null)
     {
         _options = options;
         _seed = seed;
@@ -39,8 +42,27 @@ internal sealed class SamplingEngine : IDisposable
         foreach (int p in trainingParticles) _training[p] = true;
         _trainingCount = trainingParticles.Count;
         if (Directory.Exists(stateDirectory)) Directory.Delete(stateDirectory, recursive: true);
-        _store = ParticleStateStore.Create(stateDirectory, particleCount);
+        _store = snapshot is null ? ParticleStateStore.Create(stateDirectory, particleCount) : ParticleStateStore.Open(snapshot, stateDirectory);
+        if (_store.ParticleCount != particleCount)
+        {
+            _store.Dispose();
+            throw new StateStoreFormatException("the importance-sampling states are for another number of particles",
+                new Formats.Errors.DataLocation(FilePath: snapshot, Expected: $"{particleCount}", Found: $"{_store.ParticleCount}"));
+        }
     }
+
+    /// <summary>The global distributions of the current level (sums and weights), for a checkpoint.</summary>
+    public IReadOnlyList<(double[] Sum, double Weight)> ExportGlobals() => _globals.Select(g => g!.Export()).ToArray();
+
+    /// <summary>Replaces the global distributions of the current level by a checkpoint's.</summary>
+    public void ImportGlobals(IReadOnlyList<(double[] Sum, double Weight)> globals)
+    {
+        if (globals.Count != Factors) throw new ArgumentException($"{globals.Count} global distributions, expected {Factors}", nameof(globals));
+        for (int f = 0; f < Factors; f++) _globals[f] = GlobalDistribution.Import(_domains[f][_levelId], globals[f].Sum, globals[f].Weight);
+    }
+
+    /// <summary>Writes the particle states as a state-store snapshot (a checkpoint; between iterations).</summary>
+    public void Snapshot(Stream output, string name) => _store.Snapshot(output, name);
 
     /// <summary>Per-worker scratch: one sampling workspace per factor and the sample set handed to the marginaliser.</summary>
     public sealed class Worker

@@ -136,6 +136,23 @@ public class ParticlePreparerTests
     }
 
     [Fact]
+    public void ARestoredParticleIsTheParticleThePreparerMade()
+    {
+        var prep = Preparer(ProjectorOptions.Default, invert: true);
+        var original = prep.CreateParticle();
+        prep.Prepare(NoisyParticle(1, 2, 8), 1.7, Ctf, original);
+        var restored = prep.CreateParticle();
+        restored.Restore(original.Image.Values, original.CumulativeEnergyTable, original.PixelSize, original.Ctf, original.BackgroundMean,
+            original.NoiseSigma, original.ContrastInverted, original.BackgroundPixels, original.TotalEnergy);
+        Assert.Equal(original.Image.Values.ToArray(), restored.Image.Values.ToArray());
+        Assert.Equal(original.CumulativeEnergyTable.ToArray(), restored.CumulativeEnergyTable.ToArray());
+        Assert.Equal((original.PixelSize, original.Ctf, original.BackgroundMean, original.NoiseSigma, original.ContrastInverted, original.BackgroundPixels, original.TotalEnergy),
+            (restored.PixelSize, restored.Ctf, restored.BackgroundMean, restored.NoiseSigma, restored.ContrastInverted, restored.BackgroundPixels, restored.TotalEnergy));
+        Assert.Equal(original.NormalisedCtf.Evaluate(0.05, -0.02), restored.NormalisedCtf.Evaluate(0.05, -0.02));
+        Assert.Throws<ArgumentException>(() => restored.Restore(new float[3], original.CumulativeEnergyTable, 1, Ctf, 0, 1, false, 1, 1));
+    }
+
+    [Fact]
     public void ImagesThatCannotBePreparedAreReportedNotThrown()
     {
         var prep = Preparer(ProjectorOptions.Default);

@@ -140,6 +140,57 @@ public class SagdOptimiserTests
         Assert.Throws<ArgumentException>(() => new SagdOptimiser(2, 2, Fixed(), new InMemoryGradientHistory(3, 2)));
     }
 
+    /// <summary>A history that keeps each gradient rounded to a multiple of 0.5, as a band-limited store keeps only part of it.</summary>
+    private sealed class RoundingHistory(int batches, int length) : IGradientHistory
+    {
+        private readonly InMemoryGradientHistory _inner = new(batches, length);
+        public int BatchCount => _inner.BatchCount;
+        public int Length => _inner.Length;
+        public Span<float> Sum => _inner.Sum;
+        public Span<double> Weights => _inner.Weights;
+        public bool Contains(int batch) => _inner.Contains(batch);
+        public void Clear() => _inner.Clear();
+        public bool TryRead(int batch, Span<float> destination) => _inner.TryRead(batch, destination);
+        public void Write(int batch, ReadOnlySpan<float> gradient) => throw new InvalidOperationException("SAGD writes with the band");
+
+        public void Write(int batch, Span<float> gradient, double bandRadius)
+        {
+            for (int i = 0; i < gradient.Length; i++) gradient[i] = MathF.Round(2 * gradient[i]) / 2;
+            _inner.Write(batch, gradient);
+        }
+    }
+
+    [Fact]
+    public void TheRunningSumHoldsWhatAnApproximatingHistoryStoresSoReplacingABatchLeavesNoResidue()
+    {
+        var history = new RoundingHistory(2, 2);
+        var o = new SagdOptimiser(2, 2, Fixed(lowerBound: null), history);
+        float[] v = [0, 0];
+        Step(o, 0, 0, v, [1.3f, -0.2f]);
+        Step(o, 1, 1, v, [0.6f, 2.2f]);
+        Assert.Equal([2.0f, 2.0f], o.History.Sum.ToArray()); // stored [1.5, 0] + [0.5, 2]
+        Step(o, 2, 0, v, [0.1f, 0.1f]);
+        Assert.Equal([0.5f, 2.0f], o.History.Sum.ToArray()); // batch 0's stored [1.5, 0] out exactly, [0, 0] in
+    }
+
+    [Fact]
+    public void TheStepMultiplierScalesTheStepAndMustBePositive()
+    {
+        var o = new SagdOptimiser(1, 1, Fixed());
+        o.StepMultiplier = 0.5;
+        float[] v = [10];
+        var report = Step(o, 0, 0, v, [4]);
+        Assert.Equal(0.125, report.StepSize);
+        Assert.Equal([9.5f], v);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.StepMultiplier = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.StepMultiplier = double.NaN);
+        var adagrad = new AdaGradOptimiser(1, new AdaGradOptions { LearningRate = new Schedule.Constant(1), LowerBound = null });
+        adagrad.StepMultiplier = 0.25;
+        float[] w = [0];
+        adagrad.Step(new OptimiserContext { Iteration = 0, Batch = 0, Volume = w, DataGradient = new float[] { 3 } });
+        Assert.Equal(-0.25f, w[0], 5);
+    }
+
     [Fact]
     public void AWindowBelowOneIsAnError()
     {

@@ -73,6 +73,21 @@ public class GlobalDistributionTests
     }
 
     [Fact]
+    public void AnExportedDistributionImportsAsTheSame()
+    {
+        var d = SamplingScenes.SphereDomain(300);
+        var k = KernelTable.Build(d, d, flip: false);
+        var g = new GlobalDistribution(d);
+        g.Accumulate(new FactorState(0, 0, [3, 40], [0.25, 0.75]), k);
+        g.Accumulate(new FactorState(0, 0, [7], [1.0]), k);
+        var (sum, weight) = g.Export();
+        var back = GlobalDistribution.Import(d, sum, weight);
+        Assert.Equal(g.Weight, back.Weight);
+        Assert.Equal(g.Snapshot(10).Probabilities.ToArray(), back.Snapshot(10).Probabilities.ToArray());
+        Assert.Throws<ArgumentException>(() => GlobalDistribution.Import(d, new double[299], 1));
+    }
+
+    [Fact]
     public void RemapKeepsMassAndWeightOnTheFinerLevel()
     {
         var coarse = SamplingScenes.SphereDomain(300, 0);

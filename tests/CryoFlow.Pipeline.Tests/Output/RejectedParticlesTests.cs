@@ -59,4 +59,38 @@ public class MetricsLogTests
         Assert.Equal(0.025, back[1].MaxFrequency);
         Assert.Equal(40, back[1].Resolution, 9);
     }
+
+    private static IterationMetrics Line(long it) => new()
+    {
+        Iteration = it, WallSeconds = it, MaxFrequency = 0.02, Lipschitz = 1, StepSize = 0.1, Objective = 600 - it, QuadratureFraction = 1,
+        ParticlesPerSecond = 100, ResidentBytes = 1 << 20,
+    };
+
+    [Fact]
+    public void ANewLogStartsEmptyAndAResumedOneContinuesFromTheCheckpointsLength()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("metrics.jsonl");
+        File.WriteAllText(path, "{\"iteration\": 99} from an earlier run\n");
+        long atCheckpoint;
+        using (var log = new MetricsLog(path))
+        {
+            Assert.Equal(0, log.Length);
+            for (int it = 1; it <= 3; it++) log.Append(Line(it));
+            atCheckpoint = log.Length;
+            log.Append(Line(4));
+            log.Append(Line(5));
+        }
+        Assert.Equal([1, 2, 3, 4, 5], MetricsLog.Read(path).Select(m => m.Iteration));
+
+        Assert.True(MetricsLog.Truncate(path, atCheckpoint));
+        Assert.False(MetricsLog.Truncate(path, atCheckpoint));
+        using (var log = new MetricsLog(path, append: true))
+        {
+            Assert.Equal(atCheckpoint, log.Length);
+            log.Append(Line(4));
+        }
+        Assert.Equal([1, 2, 3, 4], MetricsLog.Read(path).Select(m => m.Iteration));
+        Assert.Throws<InvalidDataException>(() => MetricsLog.Truncate(path, 1 << 20));
+    }
 }

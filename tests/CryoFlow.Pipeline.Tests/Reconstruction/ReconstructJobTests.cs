@@ -187,21 +187,6 @@ public class ReconstructJobTests
         Assert.True(Directory.Exists(Path.Combine(run, "state")));
     }
 
-    private sealed class CollectingSink : Serilog.Core.ILogEventSink
-    {
-        private readonly List<Serilog.Events.LogEvent> _events = [];
-
-        public void Emit(Serilog.Events.LogEvent logEvent)
-        {
-            lock (_events) _events.Add(logEvent);
-        }
-
-        public IReadOnlyList<Serilog.Events.LogEvent> Events
-        {
-            get { lock (_events) return [.. _events]; }
-        }
-    }
-
     [Fact]
     public void TheRunEndsByWritingItsReport()
     {
@@ -222,12 +207,11 @@ public class ReconstructJobTests
         var sim = Simulate(dir.File("data"), 60);
         string run = dir.File("run");
         Directory.CreateDirectory(Path.Combine(run, "report.html")); // a folder where the page should go: the final rename fails
-        var sink = new CollectingSink();
-        using var log = new Serilog.LoggerConfiguration().WriteTo.Sink(sink).CreateLogger();
-        var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(4, "data.testSetSize=10")), log, cancel: TestContext.Current.CancellationToken);
+        using var log = new LogCapture();
+        var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(4, "data.testSetSize=10")), log.Logger, cancel: TestContext.Current.CancellationToken);
         Assert.Equal(StopReason.MaxIterations, result.Reason);
         Assert.True(File.Exists(result.MapPath));
-        Assert.Contains(sink.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning && e.RenderMessage().Contains("run report could not be written"));
+        Assert.Contains(log.Messages(Serilog.Events.LogEventLevel.Warning), m => m.Contains("run report could not be written"));
         Assert.Empty(Directory.EnumerateFiles(run, "*.tmp"));
     }
 }

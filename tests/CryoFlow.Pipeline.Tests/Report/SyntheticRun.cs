@@ -51,7 +51,7 @@ internal static partial class SyntheticRun
     public static void WriteMetrics(string path, int iterations, int seed = 1)
     {
         var rng = new Random(seed);
-        using var log = new MetricsLog(path);
+        using var log = new MetricsLog(path, append: true); // appends, as CryoFlow did before runs were resumable
         for (int it = 1; it <= iterations; it++)
             log.Append(new IterationMetrics
             {
