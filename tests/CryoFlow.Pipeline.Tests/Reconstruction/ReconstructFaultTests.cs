@@ -15,22 +15,26 @@ namespace CryoFlow.Pipeline.Tests.Reconstruction;
 public class ReconstructFaultTests
 {
     /// <summary>
-    /// Every 7th read fails once with a transient I/O error and every 11th with a short read (an
-    /// <see cref="EndOfStreamException"/>); the retry then succeeds. Particle <see cref="Dead"/> always fails.
+    /// The first read of every 7th particle fails once with a transient I/O error, and the first read of every 11th
+    /// (not 7th) with a short read (an <see cref="EndOfStreamException"/>); the retry then succeeds. Particle
+    /// <see cref="Dead"/> always fails. The faults depend on the particle and its attempt, not on the order in which
+    /// the parallel readers arrive, so every run of the same configuration meets the same faults.
     /// </summary>
     private sealed class FlakyImages(IParticleImageSource inner) : IParticleImageSource
     {
         public const int Dead = 17;
         private int _reads;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _attempts = new();
 
         public int Reads => Volatile.Read(ref _reads);
 
         public void Read(int index, Span<float> destination)
         {
             int n = Interlocked.Increment(ref _reads);
+            int attempt = _attempts.AddOrUpdate(index, 1, (_, a) => a + 1);
             if (index == Dead) throw new IOException("simulated: input/output error on the device");
-            if (n % 7 == 0) throw new IOException($"simulated: connection reset (read {n})");
-            if (n % 11 == 0)
+            if (attempt == 1 && index % 7 == 0) throw new IOException($"simulated: connection reset (read {n})");
+            if (attempt == 1 && index % 11 == 0)
             {
                 inner.Read(index, destination);
                 destination[(destination.Length / 3)..].Clear(); // what a read cut short leaves
