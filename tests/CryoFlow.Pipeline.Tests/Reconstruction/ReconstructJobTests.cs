@@ -62,6 +62,29 @@ public class ReconstructJobTests
     }
 
     [Fact]
+    public void AnInitialMapIsTheStartAndAMapOfAnotherBoxIsRefusedNamingTheKey()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 120);
+        string truth = Path.Combine(dir.File("data"), SimulateJob.TruthName);
+        var run = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, dir.File("run"), Quick(2, "data.testSetSize=10", $"data.initialMap={truth}")),
+            Logger.None, cancel: TestContext.Current.CancellationToken);
+        using (var start = MrcReader.OpenVolume(Path.Combine(dir.File("run"), "iterations", "map_000000.mrc"), Logger.None))
+        using (var given = MrcReader.OpenVolume(truth, Logger.None))
+            Assert.Equal(given.ReadVolume(), start.ReadVolume());
+        Assert.Equal(2, run.Iterations);
+
+        string small = dir.File("small.mrc");
+        MrcWriter.WriteVolume(small, new float[16 * 16 * 16], 16, 16, 16, new MrcWriterOptions { VoxelSize = 6 });
+        var e = Assert.Throws<CryoFlowDataException>(() => ReconstructJob.Run(
+            new ReconstructRequest(sim.StarPath, dir.File("run2"), Quick(2, "data.testSetSize=10", $"data.initialMap={small}")),
+            Logger.None, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("small.mrc", e.Message);
+        Assert.Contains("data.initialMap", e.Message);
+        Assert.Contains("32 x 32 x 32", e.Message);
+    }
+
+    [Fact]
     public void SameSeedAndThreadsGiveTheSameMap()
     {
         using var dir = new TempDir();
