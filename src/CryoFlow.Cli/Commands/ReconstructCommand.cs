@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using CryoFlow.Cli.Logging;
+using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Pipeline.Configuration;
 using CryoFlow.Pipeline.Reconstruction;
 using CryoFlow.Pipeline.Stages.Extract.Watch;
@@ -111,13 +112,18 @@ public static class ReconstructCommand
             };
         }
 
-        /// <summary>A checkpoint's stored arguments, parsed as a command line.</summary>
-        /// <exception cref="InvalidDataException">they do not parse (written by another version)</exception>
-        public static Invocation Parse(IReadOnlyList<string> arguments, Symbols s)
+        /// <summary>
+        /// A checkpoint's stored arguments, parsed as a command line; a checkpoint of a run started in-process (the demo)
+        /// stores none, and then only its particles are known.
+        /// </summary>
+        /// <exception cref="CheckpointFormatException">they do not parse (written by another version)</exception>
+        public static Invocation Parse(CheckpointEntry entry, CheckpointMeta meta, Symbols s)
         {
-            var pr = s.Command.Parse(arguments);
+            if (meta.Arguments.Count == 0) return new Invocation { Particles = meta.ParticlesPath };
+            var pr = s.Command.Parse(meta.Arguments);
             if (pr.Errors.Count > 0)
-                throw new InvalidDataException($"the checkpoint's stored options do not parse ({pr.Errors[0].Message}): {string.Join(' ', arguments)}");
+                throw new CheckpointFormatException("the checkpoint's stored options do not parse", new Formats.Errors.DataLocation(
+                    FilePath: entry.File(RunCheckpoint.MainFile), Field: "arguments", Expected: "reconstruct options", Found: $"{string.Join(' ', meta.Arguments)} ({pr.Errors[0].Message})"));
             return From(pr, s);
         }
 
@@ -242,7 +248,7 @@ public static class ReconstructCommand
         if (found is { } checkpoint)
         {
             var (entry, meta) = checkpoint;
-            effective = given.Over(Invocation.Parse(meta.Arguments, symbols)) with { Out = run };
+            effective = given.Over(Invocation.Parse(entry, meta, symbols)) with { Out = run };
             config = !given.ChangesConfig ? ReconstructConfig.FromJson(meta.Config, entry.File(RunCheckpoint.MainFile))
                 : given.Preset is not null ? ReconstructConfig.Load(effective.Preset, effective.Overrides())
                 : ReconstructConfig.FromJson(meta.Config, entry.File(RunCheckpoint.MainFile), given.Overrides());
@@ -305,6 +311,11 @@ public static class ReconstructCommand
         {
             log.Information("Run stopped: {Error}", e.Message); // for run.log; CliApp tells the console
             throw;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            log.Information("Stopped by a signal before the first iteration; nothing was written");
+            return signals.ExitCode; // a signal while checking the particles (--on-bad-particle fail)
         }
         display.Finish();
         io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

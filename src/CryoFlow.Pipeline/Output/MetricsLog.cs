@@ -27,6 +27,8 @@ public sealed record IterationMetrics
     public required double ParticlesPerSecond { get; init; }
     /// <summary>Bytes, the process's resident set.</summary>
     public required long ResidentBytes { get; init; }
+    /// <summary>Bytes, the managed heap after the last garbage collection (part of the resident set).</summary>
+    public long? ManagedHeapBytes { get; init; }
     public int Rejected { get; init; }
 }
 

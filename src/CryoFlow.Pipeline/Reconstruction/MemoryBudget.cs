@@ -35,10 +35,23 @@ public sealed record MemoryEstimate(RunShape Shape, IReadOnlyList<(string What, 
 public static class MemoryBudget
 {
     /// <summary>The .NET runtime, the code, the logger and the FFT library before any array (measured, box 32).</summary>
-    private const long Runtime = 70L << 20;
+    private const long Runtime = 80L << 20;
 
-    /// <summary>Per particle: its row of the particle table, best pose and probability, plan and sampling entries.</summary>
-    private const long PerParticle = 400;
+    /// <summary>
+    /// The garbage collector's headroom over what is live (objects that lived through an iteration wait for a full
+    /// collection, which runs at checkpoints), measured on the soak and scale runs of BENCHMARKS.md.
+    /// </summary>
+    private const double GcHeadroom = 1.25;
+
+    /// <summary>
+    /// A marginaliser's scratch is rented from the shared array pool, which rounds sizes up to powers of two and keeps
+    /// the arrays of earlier stages when a finer stage replaces them: about four times what the kernel asks for.
+    /// </summary>
+    private const int PooledScratch = 4;
+
+    /// <summary>Per particle: its row of the particle table (the STAR text and a handle per cell), its parsed record, best
+    /// pose and probability, plan and sampling entries (measured: 630 B per particle between 20,000 and 200,000).</summary>
+    private const long PerParticle = 500;
 
     /// <summary>The items of a run of this shape.</summary>
     public static MemoryEstimate Estimate(RunShape s)
@@ -56,16 +69,16 @@ public static class MemoryBudget
         long inFlight = 7L * s.MinibatchSize + s.TestSetSize;
         var items = new List<(string, long)>
         {
-            ("runtime", Runtime),
             // projector transform and scratch, gradient accumulator, FFT plan buffers: padded volumes; the volume,
             // gradients, SAGD sum and its spectra: plain ones
             ("volumes", 4 * (5 * padded3 + 12 * d3)),
             ($"slices at {s.Resolution.ToString("F1", CultureInfo.InvariantCulture)} Å", 4 * 2 * slice),
-            ($"{s.Threads} x marginalisation", s.Threads * worker),
+            ($"{s.Threads} x marginalisation", s.Threads * (worker * PooledScratch + 4 * 2 * slice)),
             ($"{inFlight} prepared particles", inFlight * prepared),
             ($"{s.Particles:N0} particles x {PerParticle} B", (long)s.Particles * PerParticle),
         };
-        return new MemoryEstimate(s, items);
+        var scaled = items.Select(i => (i.Item1, (long)(i.Item2 * GcHeadroom))).Prepend(("runtime", Runtime)).ToList();
+        return new MemoryEstimate(s, scaled);
     }
 
     /// <summary>Logs the estimate and refuses a run that does not fit <paramref name="budget"/>, saying what would.</summary>

@@ -151,11 +151,14 @@ public sealed partial class ReconstructJob
             if (m.Prepared is not null) _particlePool.Add(m.Prepared);
     }
 
-    /// <summary>Reads and prepares particles outside the streaming pipeline (the held-out set), in parallel.</summary>
-    private List<PreparedMessage> PrepareAll(IReadOnlyList<int> particles, CancellationToken cancel)
+    /// <summary>
+    /// Reads and prepares particles outside the streaming pipeline (the held-out set, a few hundred), in parallel; not
+    /// cancelled halfway, so a stop before the first iteration still writes a checkpoint and every output.
+    /// </summary>
+    private List<PreparedMessage> PrepareAll(IReadOnlyList<int> particles)
     {
         var result = new PreparedMessage[particles.Count];
-        Parallel.For(0, particles.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads, CancellationToken = cancel },
+        Parallel.For(0, particles.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads },
             i => result[i] = Prepare(Read(0, particles[i])));
         foreach (var m in result)
             if (m.Rejection is not null) Reject(m.Particle, m.Rejection);

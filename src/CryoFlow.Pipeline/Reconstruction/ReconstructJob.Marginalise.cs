@@ -90,8 +90,7 @@ public sealed partial class ReconstructJob
         for (int i = 0; i < valid.Count; i++)
             if (!workers[i % workers.Length].Post(new WorkItem(valid[i], withGradient, countdown, recordPose)))
                 throw new InvalidOperationException("a marginalisation worker stopped");
-        var faulted = Task.WhenAny(workers.Select(w => w.Completion));
-        var first = Task.WhenAny(countdown.Done, faulted).GetAwaiter().GetResult();
+        var first = Task.WhenAny(countdown.Done, _workerStopped).GetAwaiter().GetResult();
         if (first != countdown.Done)
         {
             var failed = workers.First(w => w.Completion.IsCompleted).Completion;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text.Json;
 using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
@@ -245,6 +246,10 @@ public sealed partial class ReconstructJob
         _log.Debug("Checkpoint {Path} in {Seconds:F2} s", written.Path, clock.Elapsed.TotalSeconds);
         _checkpointedAt = _done;
         _lastCheckpoint = session.Elapsed;
+        // a quiet point: objects that lived through an iteration reach the oldest generation, which the GC collects only
+        // when it must; collect them here so the resident set follows what is live instead of creeping up
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         if (report && (_lastReport is not TimeSpan last || session.Elapsed - last >= ReportInterval))
         {
             Report.RunReport.TryWrite(_run, null, _log);

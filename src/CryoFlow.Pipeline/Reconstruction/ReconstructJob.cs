@@ -70,6 +70,7 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly CheckpointFolder _checkpoints;
     private readonly PreparedParticleCache? _cache;
     private ActionBlock<WorkItem>[] _workers = [];
+    private Task _workerStopped = Task.CompletedTask;
 
     // the quadrature stage
     private double _maxFrequency = double.NaN;
@@ -169,7 +170,7 @@ public sealed partial class ReconstructJob : IDisposable
         Formats.Star.AtomicFile.Write(Path.Combine(_run, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(cfg.ToJson())));
 
         // the held-out set is small and visited often: prepared once and kept
-        var test = PrepareAll(_plan.TestSet, cancel);
+        var test = PrepareAll(_plan.TestSet);
         _workers = new ActionBlock<WorkItem>[_threads];
         for (int w = 0; w < _threads; w++)
         {
@@ -179,6 +180,8 @@ public sealed partial class ReconstructJob : IDisposable
             _workers[w] = new ActionBlock<WorkItem>(item => Marginalise(worker, item),
                 new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1 });
         }
+        // one watch for the run: a WhenAny per minibatch over tasks that never complete would leave its continuations on them
+        _workerStopped = Task.WhenAny(_workers.Select(w => w.Completion));
         if (resume is { } r)
         {
             Restore(r.Entry, r.Contents, r.Meta, session, resuming: true);
@@ -357,6 +360,7 @@ public sealed partial class ReconstructJob : IDisposable
                 ShiftFraction = fractions.Shifts,
                 ParticlesPerSecond = totals.Particles / Math.Max(seconds, 1e-9),
                 ResidentBytes = Environment.WorkingSet,
+                ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
                 Rejected = _rejected.Count,
             };
             _metrics!.Append(line);

@@ -59,6 +59,16 @@ public class ReconstructResumeTests
     }
 
     [Fact]
+    public void TheMinutesCadenceWritesCheckpointsWithoutTheIterationsOne()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"));
+        string run = dir.File("run");
+        Run(new ReconstructRequest(sim.StarPath, run, Config(4, "output.checkpoint.everyIterations=0", "output.checkpoint.everyMinutes=1e-9")));
+        Assert.Equal([4, 3, 2, 0], RunCheckpoint.Folder(run).List().Select(c => c.Iteration));
+    }
+
+    [Fact]
     public void ResumingWithAChangedSettingIsRefusedUnlessAllowedAndRunControlMayChange()
     {
         using var dir = new TempDir();
