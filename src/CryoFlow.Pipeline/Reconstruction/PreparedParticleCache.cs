@@ -55,17 +55,18 @@ public sealed class PreparedParticleCache : IDisposable
     public (long Hits, long Misses) Counts => (Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
 
     /// <summary>Opens (or creates) the cache of this dataset and preparation in <paramref name="directory"/>.</summary>
+    /// <param name="pixelSize">Å/px of the prepared particles (the working box's, after any Fourier crop)</param>
     internal static PreparedParticleCache Open(string directory, string particlesPath, ParticleDataset data, ImageRotator rotator,
-        ParticlePreparationOptions preparation, ILogger log)
+        ParticlePreparationOptions preparation, double pixelSize, ILogger log)
     {
         Directory.CreateDirectory(directory);
         var input = new FileInfo(particlesPath);
-        string key = string.Join('|', "v1", input.FullName, input.Length, input.LastWriteTimeUtc.Ticks, data.Count, data.BoxSize,
-            data.PixelSize.ToString("R", System.Globalization.CultureInfo.InvariantCulture), preparation, rotator.Options);
+        string key = string.Join('|', "v1", input.FullName, input.Length, input.LastWriteTimeUtc.Ticks, data.Count, data.BoxSize, rotator.BoxSize,
+            pixelSize.ToString("R", System.Globalization.CultureInfo.InvariantCulture), preparation, rotator.Options);
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
         var probe = new ParticlePreparer(rotator, preparation).CreateParticle();
         var cache = new PreparedParticleCache(System.IO.Path.Combine(directory, $"prepared-{hash}.bin"), data.Count,
-            probe.CumulativeEnergyTable.Length, probe.Image.Values.Length, data.PixelSize, preparation.InvertContrast);
+            probe.CumulativeEnergyTable.Length, probe.Image.Values.Length, pixelSize, preparation.InvertContrast);
         log.Information("Prepared particles cached in {Path} ({Bytes:N0} bytes per particle)", cache.Path, cache._recordBytes);
         return cache;
     }

@@ -70,7 +70,7 @@ public sealed partial class ReconstructJob
             if (_cache.TryLoad(particle, _data.CtfOf(particle), cached)) return new RawMessage(iteration, particle, null, null, cached);
             _particlePool.Add(cached);
         }
-        var pixels = _pixelPool.TryTake(out var p) ? p : new float[_box * _box];
+        var pixels = _pixelPool.TryTake(out var p) ? p : new float[_inputBox * _inputBox];
         var outcome = _reader.Read(particle, pixels);
         return new RawMessage(iteration, particle, pixels, outcome.Rejection);
     }
@@ -98,7 +98,7 @@ public sealed partial class ReconstructJob
             var particle = _particlePool.TryTake(out var q) ? q : preparer.CreateParticle();
             try
             {
-                var status = preparer.TryPrepare(m.Pixels, _apix, _data.CtfOf(m.Particle), particle);
+                var status = TryPrepareCropped(preparer, m.Pixels!, _data.CtfOf(m.Particle), particle);
                 if (status == PreparationStatus.Ok)
                 {
                     _cache?.Store(m.Particle, particle);
@@ -170,16 +170,34 @@ public sealed partial class ReconstructJob
     {
         var preparer = new ParticlePreparer(_rotator, _preparation);
         var particle = preparer.CreateParticle();
-        var pixels = new float[_box * _box];
+        var pixels = new float[_inputBox * _inputBox];
         for (int i = 0; i < _data.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
             var outcome = _reader.Read(i, pixels);
             if (outcome.Rejection is not null)
                 throw new CryoFlowDataException(outcome.Rejection, _data.Table.ImageLocation(i));
-            var status = preparer.TryPrepare(pixels, _apix, _data.CtfOf(i), particle);
+            var status = TryPrepareCropped(preparer, pixels, _data.CtfOf(i), particle);
             if (status != PreparationStatus.Ok)
                 throw new CryoFlowDataException(Describe(status), _data.Table.ImageLocation(i));
+        }
+    }
+
+    /// <summary>Prepares an image of the input box: Fourier-cropped to the working box first when they differ.</summary>
+    private PreparationStatus TryPrepareCropped(ParticlePreparer preparer, float[] pixels, in Numerics.Ctf.CtfParameters ctf, PreparedParticle particle)
+    {
+        if (_crop is null) return preparer.TryPrepare(pixels, _apix, ctf, particle);
+        foreach (float v in pixels)
+            if (!float.IsFinite(v)) return PreparationStatus.NonFinitePixel; // before the transform spreads it
+        var scratch = _cropScratch.TryTake(out var s) ? s : (Workspace: _crop.CreateWorkspace(), Image: new float[_box * _box]);
+        try
+        {
+            _crop.Resample(pixels, scratch.Image, scratch.Workspace);
+            return preparer.TryPrepare(scratch.Image, _apix, ctf, particle);
+        }
+        finally
+        {
+            _cropScratch.Add(scratch);
         }
     }
 }

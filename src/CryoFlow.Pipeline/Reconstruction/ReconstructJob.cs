@@ -52,6 +52,38 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly ILogger _log;
     private readonly ParticleDataset _data;
     private readonly int _box, _threads;
+
+    /// <summary>The particle images' box as read (before any crop to <see cref="_box"/>).</summary>
+    private readonly int _inputBox;
+
+    /// <summary>Fourier crop from the input box to the working box; null when they are the same.</summary>
+    private readonly Numerics.Resampling.ImageResampler? _crop;
+    private readonly System.Collections.Concurrent.ConcurrentBag<(Numerics.Resampling.ImageResampler.Workspace Workspace, float[] Image)> _cropScratch = [];
+
+    /// <summary>
+    /// data.workingBox: none keeps the input box; fixed crops to its size; ceiling crops to the smallest even box whose
+    /// Nyquist reaches the highest w* the run can use (the schedule's limit, the ceiling and the target resolution).
+    /// </summary>
+    internal static int WorkingBox(Configuration.ReconstructConfig cfg, int inputBox, double inputPixelSize)
+    {
+        var w = cfg.Data.WorkingBox;
+        int box = w.Policy switch
+        {
+            Configuration.WorkingBoxPolicy.Fixed => w.Size!.Value,
+            Configuration.WorkingBoxPolicy.Ceiling => 2 * (int)Math.Ceiling(
+                Math.Min(cfg.Resolution.MaxFrequency.At(int.MaxValue / 2), cfg.Resolution.CeilingFrequency(inputPixelSize)) * inputBox * inputPixelSize - 1e-9),
+            _ => inputBox,
+        };
+        if (box % 2 != 0 || box < 8)
+            throw new Configuration.ConfigException(new Configuration.ConfigIssue("data.workingBox.size", $"the working box must be even and at least 8 px (found {box})"));
+        if (box > inputBox)
+        {
+            if (w.Policy == Configuration.WorkingBoxPolicy.Fixed)
+                throw new Configuration.ConfigException(new Configuration.ConfigIssue("data.workingBox.size", $"the working box {box} is larger than the particles' box {inputBox}; Fourier cropping only shrinks"));
+            box = inputBox;
+        }
+        return box;
+    }
     private readonly double _apix, _radiusPx;
     private readonly VolumeProjector _projector;
     private readonly ImageRotator _rotator;
@@ -115,8 +147,16 @@ public sealed partial class ReconstructJob : IDisposable
         _data = data;
         var cfg = request.Config;
         _run = request.OutputDirectory;
-        _box = data.BoxSize;
-        _apix = data.PixelSize;
+        // data.workingBox: particles are Fourier-cropped from the input box to the working box as they are prepared
+        _inputBox = data.BoxSize;
+        _box = WorkingBox(cfg, data.BoxSize, data.PixelSize);
+        _apix = data.PixelSize * _inputBox / _box;
+        if (_box != _inputBox)
+        {
+            _crop = new Numerics.Resampling.ImageResampler(_inputBox, _box);
+            log.Information("Working box {Box} ({Apix:G4} Å/px): particles Fourier-cropped from {Input} ({InputApix:G4} Å/px); Nyquist {Nyquist:F1} Å",
+                _box, _apix, _inputBox, data.PixelSize, 2 * _apix);
+        }
         _threads = cfg.Run.Threads > 0 ? cfg.Run.Threads : Environment.ProcessorCount;
         _radiusPx = cfg.Data.ParticleRadius is double r ? r / _apix : cfg.Data.ParticleRadiusFraction * _box / 2.0;
         var projection = ProjectorOptions.Default;
@@ -136,7 +176,7 @@ public sealed partial class ReconstructJob : IDisposable
         _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Table[i].Image.ToImageName());
         _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
         if (request.CacheDirectory is string cache)
-            _cache = PreparedParticleCache.Open(cache, request.ParticlesPath, data, _rotator, _preparation, log);
+            _cache = PreparedParticleCache.Open(cache, request.ParticlesPath, data, _rotator, _preparation, _apix, log);
     }
 
     /// <summary>Runs a reconstruction to its end (convergence, a cap, or cancellation) and writes every output.</summary>
@@ -406,7 +446,6 @@ public sealed partial class ReconstructJob : IDisposable
         var issues = new List<Configuration.ConfigIssue>();
         void Unsupported(bool asked, string path, string what) { if (asked) issues.Add(new(path, $"{what} is not supported yet")); }
         Unsupported(!string.Equals(cfg.Quadrature.Symmetry, "C1", StringComparison.OrdinalIgnoreCase), "quadrature.symmetry", $"symmetry {cfg.Quadrature.Symmetry} (only C1)");
-        Unsupported(cfg.Data.WorkingBox.Policy != Configuration.WorkingBoxPolicy.None, "data.workingBox.policy", "Fourier cropping to a working box");
         Unsupported(cfg.Data.Noise.Estimator != Configuration.NoiseEstimator.Mad, "data.noise.estimator", "a noise estimator other than mad");
         Unsupported(cfg.Data.Noise.Scope != Configuration.NoiseScope.Particle, "data.noise.scope", "a noise sigma pooled over the dataset");
         Unsupported(!cfg.Data.Noise.SubtractBackground, "data.noise.subtractBackground", "keeping the background mean");
