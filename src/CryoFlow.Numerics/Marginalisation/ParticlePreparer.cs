@@ -13,8 +13,12 @@ namespace CryoFlow.Numerics.Marginalisation;
 /// <param name="MaskRadius">px: after the noise estimate, pixels beyond this radius from the centre are zeroed (REFERENCE 1.4's
 /// windowing); null for no mask</param>
 /// <param name="MaskSoftEdge">px: width of a raised-cosine edge beyond <paramref name="MaskRadius"/>; 0 for a hard edge</param>
+/// <param name="PlainStandardDeviation">σ as the ring's standard deviation about its mean (the papers) instead of the
+/// robust 1.4826 median |v - median|</param>
+/// <param name="KeepBackground">do not subtract the ring's mean ("floating" off)</param>
+/// <param name="FixedSigma">use this σ for every image (a noise level pooled over the dataset) instead of each ring's</param>
 public readonly record struct ParticlePreparationOptions(double ParticleRadius, bool InvertContrast = false, int MinimumBackgroundPixels = 64,
-    double? MaskRadius = null, double MaskSoftEdge = 0);
+    double? MaskRadius = null, double MaskSoftEdge = 0, bool PlainStandardDeviation = false, bool KeepBackground = false, double? FixedSigma = null);
 
 /// <summary>Why a particle could not be prepared.</summary>
 public enum PreparationStatus
@@ -127,10 +131,24 @@ public sealed class ParticlePreparer
             sum += ring[i];
         }
         mean = sum / ring.Length;
-        double median = RobustStatistics.Median(ring);
-        for (int i = 0; i < ring.Length; i++) ring[i] = (float)Math.Abs(ring[i] - median);
-        sigma = RobustStatistics.MadToSigma * RobustStatistics.Median(ring);
+        if (Options.FixedSigma is double fixedSigma)
+        {
+            sigma = fixedSigma;
+        }
+        else if (Options.PlainStandardDeviation)
+        {
+            double squares = 0;
+            for (int i = 0; i < ring.Length; i++) squares += (ring[i] - mean) * (ring[i] - mean);
+            sigma = Math.Sqrt(squares / Math.Max(1, ring.Length - 1));
+        }
+        else
+        {
+            double median = RobustStatistics.Median(ring);
+            for (int i = 0; i < ring.Length; i++) ring[i] = (float)Math.Abs(ring[i] - median);
+            sigma = RobustStatistics.MadToSigma * RobustStatistics.Median(ring);
+        }
         if (!(sigma > 0)) return PreparationStatus.ZeroBackgroundNoise;
+        if (Options.KeepBackground) mean = 0;
 
         double scale = (Options.InvertContrast ? -1 : 1) / sigma;
         for (int i = 0; i < n; i++) normalised[i] = (float)((pixels[i] - mean) * scale);

@@ -167,7 +167,9 @@ public sealed partial class ReconstructJob : IDisposable
         // background statistics from the border (pixels farther than D/2 - borderWidthPx from the centre, REFERENCE 1.3),
         // then the circular mask at the particle radius (REFERENCE 1.4)
         _preparation = new ParticlePreparationOptions(_box / 2.0 - cfg.Data.Noise.BorderWidthPx, cfg.Data.InvertContrast,
-            MaskRadius: cfg.Data.Mask.Enabled ? _radiusPx : null, MaskSoftEdge: cfg.Data.Mask.SoftEdgePx);
+            MaskRadius: cfg.Data.Mask.Enabled ? _radiusPx : null, MaskSoftEdge: cfg.Data.Mask.SoftEdgePx,
+            PlainStandardDeviation: cfg.Data.Noise.Estimator == Configuration.NoiseEstimator.Std,
+            KeepBackground: !cfg.Data.Noise.SubtractBackground);
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
         _bestPose = new Pose?[data.Count];
         _bestProbability = new double[data.Count];
@@ -175,8 +177,41 @@ public sealed partial class ReconstructJob : IDisposable
         if (request.ImageSource is { } wrap) source = wrap(source);
         _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Table[i].Image.ToImageName());
         _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
+        if (cfg.Data.Noise.Scope == Configuration.NoiseScope.Dataset)
+            _preparation = _preparation with { FixedSigma = PooledSigma() };
         if (request.CacheDirectory is string cache)
             _cache = PreparedParticleCache.Open(cache, request.ParticlesPath, data, _rotator, _preparation, _apix, log);
+    }
+
+    /// <summary>
+    /// data.noise.scope = dataset: one σ for every image, the median of the per-image estimates over the held-out
+    /// particles (the same particles for a given seed, so a resumed run finds the same value). Unreadable or unusable
+    /// particles are passed over here and rejected later, when they are prepared.
+    /// </summary>
+    private double PooledSigma()
+    {
+        var preparer = new ParticlePreparer(_rotator, _preparation);
+        var pixels = new float[_inputBox * _inputBox];
+        var cropped = new float[_box * _box];
+        var normalised = new float[_box * _box];
+        var workspace = _crop?.CreateWorkspace();
+        var sigmas = new List<double>();
+        var sample = _plan.TestSet.Length > 0 ? _plan.TestSet.ToArray() : Enumerable.Range(0, Math.Min(_data.Count, 200)).ToArray();
+        foreach (int i in sample)
+        {
+            if (_reader.Read(i, pixels).Rejection is not null) continue;
+            if (pixels.Any(v => !float.IsFinite(v))) continue;
+            if (_crop is not null) _crop.Resample(pixels, cropped, workspace!);
+            if (preparer.Normalise(_crop is null ? pixels : cropped, normalised, out _, out double sigma) == PreparationStatus.Ok) sigmas.Add(sigma);
+        }
+        if (sigmas.Count == 0)
+            throw new CryoFlowDataException("no held-out particle could be read and normalised to pool the noise level (data.noise.scope dataset)",
+                new DataLocation(FilePath: _request.ParticlesPath));
+        sigmas.Sort();
+        double pooled = sigmas[sigmas.Count / 2];
+        _log.Information("Noise σ pooled over the dataset: {Sigma:G4} (median of {Count} held-out particles; per particle {Min:G4} to {Max:G4})",
+            pooled, sigmas.Count, sigmas[0], sigmas[^1]);
+        return pooled;
     }
 
     /// <summary>Runs a reconstruction to its end (convergence, a cap, or cancellation) and writes every output.</summary>
@@ -446,9 +481,6 @@ public sealed partial class ReconstructJob : IDisposable
         var issues = new List<Configuration.ConfigIssue>();
         void Unsupported(bool asked, string path, string what) { if (asked) issues.Add(new(path, $"{what} is not supported yet")); }
         Unsupported(!string.Equals(cfg.Quadrature.Symmetry, "C1", StringComparison.OrdinalIgnoreCase), "quadrature.symmetry", $"symmetry {cfg.Quadrature.Symmetry} (only C1)");
-        Unsupported(cfg.Data.Noise.Estimator != Configuration.NoiseEstimator.Mad, "data.noise.estimator", "a noise estimator other than mad");
-        Unsupported(cfg.Data.Noise.Scope != Configuration.NoiseScope.Particle, "data.noise.scope", "a noise sigma pooled over the dataset");
-        Unsupported(!cfg.Data.Noise.SubtractBackground, "data.noise.subtractBackground", "keeping the background mean");
         if (issues.Count > 0) throw new Configuration.ConfigException(issues);
     }
 

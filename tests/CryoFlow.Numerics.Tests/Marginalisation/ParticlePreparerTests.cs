@@ -65,6 +65,34 @@ public class ParticlePreparerTests
     }
 
     [Fact]
+    public void TheNoiseOptionsGiveTheRingsStandardDeviationAFixedSigmaOrTheUnfloatedImage()
+    {
+        var rotator = new ImageRotator(D, ProjectorOptions.Default, FftBackends.Managed);
+        ParticlePreparer With(ParticlePreparationOptions o) => new(rotator, o, FftBackends.Managed);
+        var img = NoisyParticle(5, 2, 11);
+        var robust = With(new ParticlePreparationOptions(Radius));
+        var x = new float[D * D];
+        robust.Normalise(img, x, out double mean, out double mad);
+
+        // the plain standard deviation of the ring about its mean, computed here independently
+        var ring = Enumerable.Range(0, D * D).Where(i => Math.Pow(i % D - D / 2, 2) + Math.Pow(i / D - D / 2, 2) > Radius * Radius).Select(i => (double)img[i]).ToArray();
+        double ringMean = ring.Average(), std = Math.Sqrt(ring.Sum(v => (v - ringMean) * (v - ringMean)) / (ring.Length - 1));
+        Assert.Equal(PreparationStatus.Ok, With(new ParticlePreparationOptions(Radius, PlainStandardDeviation: true)).Normalise(img, x, out double m2, out double s2));
+        Assert.Equal(std, s2, 5);
+        Assert.Equal(ringMean, m2, 5);
+        Assert.NotEqual(mad, s2);
+
+        Assert.Equal(PreparationStatus.Ok, With(new ParticlePreparationOptions(Radius, FixedSigma: 4)).Normalise(img, x, out double m3, out double s3));
+        Assert.Equal(4, s3);
+        Assert.Equal((img[0] - m3) / 4, x[0], 5);
+
+        Assert.Equal(PreparationStatus.Ok, With(new ParticlePreparationOptions(Radius, KeepBackground: true)).Normalise(img, x, out double m4, out double s4));
+        Assert.Equal(0, m4);
+        Assert.Equal(img[0] / s4, x[0], 5);
+        Assert.Equal(mad, s4, 9);
+    }
+
+    [Fact]
     public void PreparedPureUnitNoiseHasUnitVariance()
     {
         // raw noise N(7, 3²): the normalised pixels and their unitary transform both have unit variance

@@ -113,6 +113,23 @@ public class ReconstructJobTests
     }
 
     [Fact]
+    public void ADatasetWideNoiseLevelIsPooledFromTheHeldOutParticlesAndTheRunLearns()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"), 400);
+        string run = dir.File("run");
+        using var log = new LogCapture();
+        var result = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, Quick(150, "data.noise.scope=dataset", "data.noise.estimator=std")), log.Logger,
+            cancel: TestContext.Current.CancellationToken);
+        var pooled = Assert.Single(log.Messages(Serilog.Events.LogEventLevel.Information), m => m.StartsWith("Noise σ pooled over the dataset", StringComparison.Ordinal));
+        Assert.Contains("median of 40 held-out particles", pooled);
+        string truth = Path.Combine(dir.File("data"), SimulateJob.TruthName);
+        double start = AlignedMeanFsc(truth, Path.Combine(run, "iterations", "map_000000.mrc"), 8);
+        double final = AlignedMeanFsc(truth, result.MapPath, 8);
+        Assert.True(final > start + 0.15, $"mean FSC over shells 1-8: start {start:F3}, final {final:F3}");
+    }
+
+    [Fact]
     public void AWorkingBoxLargerThanTheParticlesIsRefused()
     {
         using var dir = new TempDir();
@@ -202,7 +219,6 @@ public class ReconstructJobTests
 
     [Theory]
     [InlineData("quadrature.symmetry=C2", "quadrature.symmetry")]
-    [InlineData("data.noise.scope=dataset", "data.noise.scope")]
     public void SettingsThisVersionCannotHonourAreRefusedBeforeAnythingIsWritten(string set, string key)
     {
         using var dir = new TempDir();
