@@ -68,7 +68,7 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly ParticlePreparationOptions _preparation;
     private readonly string _run;
     private readonly CheckpointFolder _checkpoints;
-    private readonly PreparedParticleCache? _cache;
+    private PreparedParticleCache? _cache;
     private ActionBlock<WorkItem>[] _workers = [];
     private Task _workerStopped = Task.CompletedTask;
 
@@ -135,8 +135,6 @@ public sealed partial class ReconstructJob : IDisposable
         if (request.ImageSource is { } wrap) source = wrap(source);
         _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Table[i].Image.ToImageName());
         _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
-        if (request.CacheDirectory is string cache)
-            _cache = PreparedParticleCache.Open(cache, request.ParticlesPath, data, _rotator, _preparation, log);
     }
 
     /// <summary>Runs a reconstruction to its end (convergence, a cap, or cancellation) and writes every output.</summary>
@@ -165,6 +163,8 @@ public sealed partial class ReconstructJob : IDisposable
         (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta)? resume = _request.ResumeFrom is CheckpointEntry entry ? OpenCheckpoint(entry) : null;
         if (_request.BadParticles == BadParticlePolicy.Fail && resume is null) CheckEveryParticle(cancel);
 
+        if (_request.CacheDirectory is string cache)
+            _cache = PreparedParticleCache.Open(cache, _request.ParticlesPath, _data, _rotator, _preparation, _log);
         Directory.CreateDirectory(_run);
         Directory.CreateDirectory(Path.Combine(_run, "iterations"));
         Formats.Star.AtomicFile.Write(Path.Combine(_run, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(cfg.ToJson())));
@@ -207,11 +207,14 @@ public sealed partial class ReconstructJob : IDisposable
         _log.Information("Stopped after {It} iterations ({Reason}) at {Res:F1} Å", _done, reason, 1 / _maxFrequency);
         if (_checkpointedAt != _done) WriteCheckpoint(session, report: false);
 
-        // final poses for the held-out particles too, with the final volume
-        _sampling?.BeginIteration();
-        _projector.Transform(_volume, _transform);
-        _slices?.Update(_projector, _transform, _threads);
-        if (_slices is not null) EvaluateTest(test);
+        // final poses for the held-out particles too, with the final volume (once a stage was entered)
+        if (_slices is not null)
+        {
+            _sampling?.BeginIteration();
+            _projector.Transform(_volume, _transform);
+            _slices.Update(_projector, _transform, _threads);
+            EvaluateTest(test);
+        }
         Release(test);
         foreach (var w in _workers) w.Complete();
 
