@@ -100,7 +100,7 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly ParticlePreparationOptions _preparation;
     private readonly string _run;
     private readonly CheckpointFolder _checkpoints;
-    private readonly PreparedParticleCache? _cache;
+    private PreparedParticleCache? _cache;
     private ActionBlock<WorkItem>[] _workers = [];
     private Task _workerStopped = Task.CompletedTask;
 
@@ -179,8 +179,6 @@ public sealed partial class ReconstructJob : IDisposable
         _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
         if (cfg.Data.Noise.Scope == Configuration.NoiseScope.Dataset)
             _preparation = _preparation with { FixedSigma = PooledSigma() };
-        if (request.CacheDirectory is string cache)
-            _cache = PreparedParticleCache.Open(cache, request.ParticlesPath, data, _rotator, _preparation, _apix, log);
     }
 
     /// <summary>
@@ -240,6 +238,8 @@ public sealed partial class ReconstructJob : IDisposable
         (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta)? resume = _request.ResumeFrom is CheckpointEntry entry ? OpenCheckpoint(entry) : null;
         if (_request.BadParticles == BadParticlePolicy.Fail && resume is null) CheckEveryParticle(cancel);
 
+        if (_request.CacheDirectory is string cache)
+            _cache = PreparedParticleCache.Open(cache, _request.ParticlesPath, _data, _rotator, _preparation, _apix, _log);
         Directory.CreateDirectory(_run);
         Directory.CreateDirectory(Path.Combine(_run, "iterations"));
         Formats.Star.AtomicFile.Write(Path.Combine(_run, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(cfg.ToJson())));
@@ -282,11 +282,14 @@ public sealed partial class ReconstructJob : IDisposable
         _log.Information("Stopped after {It} iterations ({Reason}) at {Res:F1} Å", _done, reason, 1 / _maxFrequency);
         if (_checkpointedAt != _done) WriteCheckpoint(session, report: false);
 
-        // final poses for the held-out particles too, with the final volume
-        _sampling?.BeginIteration();
-        _projector.Transform(_volume, _transform);
-        _slices?.Update(_projector, _transform, _threads);
-        if (_slices is not null) EvaluateTest(test);
+        // final poses for the held-out particles too, with the final volume (once a stage was entered)
+        if (_slices is not null)
+        {
+            _sampling?.BeginIteration();
+            _projector.Transform(_volume, _transform);
+            _slices.Update(_projector, _transform, _threads);
+            EvaluateTest(test);
+        }
         Release(test);
         foreach (var w in _workers) w.Complete();
 

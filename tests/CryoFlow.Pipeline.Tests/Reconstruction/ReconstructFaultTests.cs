@@ -15,32 +15,42 @@ namespace CryoFlow.Pipeline.Tests.Reconstruction;
 public class ReconstructFaultTests
 {
     /// <summary>
-    /// The first read of every 7th particle fails once with a transient I/O error, and the first read of every 11th
-    /// (not 7th) with a short read (an <see cref="EndOfStreamException"/>); the retry then succeeds. Particle
-    /// <see cref="Dead"/> always fails. The faults depend on the particle and its attempt, not on the order in which
-    /// the parallel readers arrive, so every run of the same configuration meets the same faults.
+    /// Some reads fail once with a transient I/O error, others with a short read (an <see cref="EndOfStreamException"/>
+    /// after part of the pixels); the retry then succeeds. Which reads fail depends only on the particle and how often it
+    /// was read, never on the threads' interleaving, so runs stay comparable. Particle <see cref="Dead"/> always fails.
     /// </summary>
     private sealed class FlakyImages(IParticleImageSource inner) : IParticleImageSource
     {
         public const int Dead = 17;
-        private int _reads;
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _attempts = new();
-
-        public int Reads => Volatile.Read(ref _reads);
+        private readonly Dictionary<int, (int Visits, bool Retrying)> _state = [];
 
         public void Read(int index, Span<float> destination)
         {
-            int n = Interlocked.Increment(ref _reads);
-            int attempt = _attempts.AddOrUpdate(index, 1, (_, a) => a + 1);
             if (index == Dead) throw new IOException("simulated: input/output error on the device");
-            if (attempt == 1 && index % 7 == 0) throw new IOException($"simulated: connection reset (read {n})");
-            if (attempt == 1 && index % 11 == 0)
+            int visit;
+            lock (_state)
             {
-                inner.Read(index, destination);
-                destination[(destination.Length / 3)..].Clear(); // what a read cut short leaves
-                throw new EndOfStreamException($"simulated short read: {destination.Length / 3} of {destination.Length} pixels (read {n})");
+                var (visits, retrying) = _state.GetValueOrDefault(index);
+                if (retrying)
+                {
+                    _state[index] = (visits, false);
+                    visit = 0; // the retry succeeds
+                }
+                else
+                {
+                    visit = visits + 1;
+                    bool fails = (31 * index + visit) % 7 == 0 || (31 * index + visit) % 11 == 0;
+                    _state[index] = (visit, fails);
+                    if (!fails) visit = 0;
+                }
             }
+            if (visit > 0 && (31 * index + visit) % 7 == 0) throw new IOException($"simulated: connection reset (particle {index}, visit {visit})");
             inner.Read(index, destination);
+            if (visit > 0)
+            {
+                destination[(destination.Length / 3)..].Clear(); // what a read cut short leaves
+                throw new EndOfStreamException($"simulated short read: {destination.Length / 3} of {destination.Length} pixels (particle {index}, visit {visit})");
+            }
         }
     }
 

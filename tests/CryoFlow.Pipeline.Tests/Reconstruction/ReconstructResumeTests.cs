@@ -59,6 +59,22 @@ public class ReconstructResumeTests
     }
 
     [Fact]
+    public void AStopBeforeTheFirstIterationStillWritesTheStartAndResumesFromIt()
+    {
+        using var dir = new TempDir();
+        var sim = Simulate(dir.File("data"));
+        string run = dir.File("run");
+        var config = Config(3, "importanceSampling.enabled=true");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stopped = ReconstructJob.Run(new ReconstructRequest(sim.StarPath, run, config), Logger.None, cancel: cancelled.Token);
+        Assert.Equal((StopReason.Cancelled, 0L), (stopped.Reason, stopped.Iterations));
+        Assert.True(File.Exists(stopped.MapPath));
+        Assert.Equal([0], RunCheckpoint.Folder(run).List().Select(c => c.Iteration));
+        Assert.Equal(3, Run(new ReconstructRequest(sim.StarPath, run, config) { ResumeFrom = Latest(run) }).Iterations);
+    }
+
+    [Fact]
     public void TheMinutesCadenceWritesCheckpointsWithoutTheIterationsOne()
     {
         using var dir = new TempDir();
