@@ -40,6 +40,8 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         if (History.BatchCount != batchCount) throw new ArgumentException($"history holds {History.BatchCount} batches, expected {batchCount}", nameof(history));
         _window = options.ForgettingWindow;
         _bands = new double[batchCount];
+        _distinctBands = new double[batchCount];
+        _distinctWeights = new double[batchCount];
         int box = (int)Math.Round(Math.Cbrt(length));
         if (box >= 2 && box % 2 == 0 && (long)box * box * box == length)
         {
@@ -49,7 +51,7 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         }
     }
 
-    private readonly double[] _bands;
+    private readonly double[] _bands, _distinctBands, _distinctWeights;
     private readonly Fourier.IFft3D? _fft;
     private readonly float[]? _spectrum;
     private readonly double[]? _shellWeight;
@@ -152,31 +154,32 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         var fft = _fft;
         var spectrum = _spectrum!;
         var shell = _shellWeight!;
-        int d = fft.BoxSize, h = d / 2 + 1;
+        int d = fft.BoxSize;
+        // the distinct bands (one per stage seen, a handful) with their summed weights, then each shell's covering weight
+        int distinct = 0;
         double total = 0;
-        for (int b = 0; b < weights.Length; b++) total += weights[b];
+        for (int b = 0; b < weights.Length; b++)
+        {
+            if (weights[b] == 0) continue;
+            total += weights[b];
+            int k = 0;
+            while (k < distinct && _distinctBands[k] != _bands[b]) k++;
+            if (k == distinct) { _distinctBands[k] = _bands[b]; _distinctWeights[k] = 0; distinct++; }
+            _distinctWeights[k] += weights[b];
+        }
         for (int r2 = 0; r2 < shell.Length; r2++)
         {
             double radius = Math.Sqrt(r2), w = 0;
-            for (int b = 0; b < weights.Length; b++)
-                if (weights[b] != 0 && _bands[b] >= radius) w += weights[b];
+            for (int k = 0; k < distinct; k++)
+                if (_distinctBands[k] >= radius) w += _distinctWeights[k];
             shell[r2] = (w > 0 ? w : total) / (preconditioner.IsEmpty ? 1 : preconditioner[r2]);
         }
         fft.Forward(sum, spectrum);
-        for (int z = 0; z < d; z++)
+        for (int c = 0; c < spectrum.Length / 2; c++)
         {
-            int kz = z < d / 2 ? z : z - d;
-            for (int y = 0; y < d; y++)
-            {
-                int ky = y < d / 2 ? y : y - d;
-                int row = 2 * (z * d + y) * h;
-                for (int kx = 0; kx < h; kx++)
-                {
-                    float scale = (float)(1 / shell[kx * kx + ky * ky + kz * kz]);
-                    spectrum[row + 2 * kx] *= scale;
-                    spectrum[row + 2 * kx + 1] *= scale;
-                }
-            }
+            float scale = (float)(1 / shell[Fourier.FourierLayout.HalfSpaceSquaredRadius(c, d)]);
+            spectrum[2 * c] *= scale;
+            spectrum[2 * c + 1] *= scale;
         }
         fft.Inverse(spectrum, mean);
     }

@@ -58,7 +58,8 @@ public sealed record DataOptions : IConfigSection
     /// </summary>
     public ParticlePreparationOptions PreparationFor(int boxSize, double pixelSize) =>
         new(boxSize / 2.0 - Noise.BorderWidthPx, InvertContrast,
-            MaskRadius: Mask.Enabled ? ParticleRadiusPixels(boxSize, pixelSize) : null, MaskSoftEdge: Mask.SoftEdgePx);
+            MaskRadius: Mask.Enabled ? ParticleRadiusPixels(boxSize, pixelSize) : null, MaskSoftEdge: Mask.SoftEdgePx,
+            PlainStandardDeviation: Noise.Estimator == NoiseEstimator.Std, KeepBackground: !Noise.SubtractBackground);
 
     void IConfigSection.Validate(ConfigChecks check)
     {

@@ -158,7 +158,7 @@ public sealed partial class ReconstructJob : IDisposable
                 _box, _apix, _inputBox, data.PixelSize, 2 * _apix);
         }
         _threads = cfg.Run.Threads > 0 ? cfg.Run.Threads : Environment.ProcessorCount;
-        _radiusPx = cfg.Data.ParticleRadius is double r ? r / _apix : cfg.Data.ParticleRadiusFraction * _box / 2.0;
+        _radiusPx = cfg.Data.ParticleRadiusPixels(_box, _apix);
         var projection = ProjectorOptions.Default;
         _projector = new VolumeProjector(_box, projection);
         _rotator = new ImageRotator(_box, projection);
@@ -166,10 +166,7 @@ public sealed partial class ReconstructJob : IDisposable
         _assembler = new GradientAssembler(_projector);
         // background statistics from the border (pixels farther than D/2 - borderWidthPx from the centre, REFERENCE 1.3),
         // then the circular mask at the particle radius (REFERENCE 1.4)
-        _preparation = new ParticlePreparationOptions(_box / 2.0 - cfg.Data.Noise.BorderWidthPx, cfg.Data.InvertContrast,
-            MaskRadius: cfg.Data.Mask.Enabled ? _radiusPx : null, MaskSoftEdge: cfg.Data.Mask.SoftEdgePx,
-            PlainStandardDeviation: cfg.Data.Noise.Estimator == Configuration.NoiseEstimator.Std,
-            KeepBackground: !cfg.Data.Noise.SubtractBackground);
+        _preparation = cfg.Data.PreparationFor(_box, _apix);
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
         _bestPose = new Pose?[data.Count];
         _bestProbability = new double[data.Count];
@@ -507,17 +504,7 @@ public sealed partial class ReconstructJob : IDisposable
     /// <summary>The quadrature of a stage (a function of the configuration, the stage and its maximum frequency only).</summary>
     private Numerics.Quadrature.QuadratureLevel CreateLevel(double maxFrequency, int stage)
     {
-        var q = _request.Config.Quadrature;
-        return Numerics.Quadrature.QuadratureLevel.Create(new Numerics.Quadrature.QuadratureSpec(_box, _apix, maxFrequency)
-        {
-            UndersampleDirections = q.UndersampleDirections.At(stage),
-            UndersampleInPlane = q.UndersampleInPlane.At(stage),
-            UndersampleShifts = q.UndersampleShifts.At(stage),
-            ShiftSamplesPerPeriod = q.ShiftSamplesPerPeriod,
-            ShiftSigmaAngst = q.ShiftSigma,
-            ShiftExtentAngst = q.ShiftExtent,
-            ShiftRule = q.ShiftRule,
-        });
+        return _request.Config.Quadrature.LevelAt(_box, _apix, maxFrequency, stage);
     }
 
     /// <summary>Makes a stage current: its grid, slices, marginalisers and gradient buffers.</summary>
