@@ -17,7 +17,63 @@ public static class BenchCommand
         bench.Subcommands.Add(CreateState(io));
         bench.Subcommands.Add(SamplingBenchCommands.CreateAccuracy(io));
         bench.Subcommands.Add(SamplingBenchCommands.CreateStateSizes(io));
+        bench.Subcommands.Add(CreateKnownPoses(io));
         return bench;
+    }
+
+    private static Command CreateKnownPoses(ConsoleIo io)
+    {
+        var particles = new Argument<FileInfo>("particles") { Description = "A STAR file with poses and CTFs (e.g. from `cryoflow simulate`)." };
+        var truth = new Option<FileInfo>("--truth") { Description = "The map to compare with (the simulation's truth.mrc).", Required = true };
+        var count = new Option<int>("--count") { Description = "The first this many particles.", DefaultValueFactory = _ => 2000 };
+        var iterations = new Option<int>("--iterations") { Description = "Conjugate-gradient iterations (early stopping regularises).", DefaultValueFactory = _ => 6 };
+        var nodes = new Option<string?>("--shift-nodes") { Description = "Comma-separated px values: snap each slice-frame shift component to the nearest (a shift grid's best case)." };
+        var angle = new Option<double>("--angle-error") { Description = "Turn each pose by this many degrees about a random axis.", DefaultValueFactory = _ => 0 };
+        var output = new Option<FileInfo?>("--out") { Description = "Write the map here." };
+        var command = new Command("known-poses",
+            "The map that the particles' own poses determine (least squares through CryoFlow's likelihood gradient), with the poses optionally snapped to a shift grid or turned: what a pose accuracy allows, apart from the search.")
+        {
+            particles, truth, count, iterations, nodes, angle, output,
+        };
+        command.SetAction(pr =>
+        {
+            double[]? shiftNodes = null;
+            if (pr.GetValue(nodes) is string text)
+            {
+                try
+                {
+                    shiftNodes = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(t => double.Parse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                }
+                catch (FormatException)
+                {
+                    io.Error.WriteLine($"cryoflow bench known-poses: --shift-nodes '{text}' is not a comma-separated list of numbers");
+                    return ExitCodes.Usage;
+                }
+            }
+            var table = Formats.Particles.ParticleTable.Read(pr.GetValue(particles)!.FullName);
+            float[] reference;
+            double voxel;
+            using (var r = Formats.Mrc.MrcReader.OpenVolume(pr.GetValue(truth)!.FullName))
+            {
+                reference = r.ReadVolume();
+                voxel = table[0].PixelSizeAngst ?? r.Header.VoxelSizeX ?? 1;
+            }
+            int box = (int)Math.Round(Math.Cbrt(reference.Length));
+            var perturbation = new Pipeline.Evaluation.PosePerturbation(shiftNodes, pr.GetValue(angle));
+            var map = Pipeline.Evaluation.KnownPoseReconstruction.Run(table, pr.GetValue(count), pr.GetValue(iterations), perturbation, (it, ll, v) =>
+            {
+                var fsc = Numerics.Evaluation.FourierShellCorrelation.Compute(reference, v, box, voxel);
+                io.Error.WriteLine(FormattableString.Invariant($"iteration {it}: LL {ll:F1}, FSC 0.5 at {fsc.ResolutionAt(0.5):F2} Å, 0.143 at {fsc.ResolutionAt(0.143):F2} Å"));
+            });
+            var curve = Numerics.Evaluation.FourierShellCorrelation.Compute(reference, map, box, voxel);
+            foreach (var s in curve.Shells) io.Out.WriteLine(FormattableString.Invariant($"{s.Shell,5} {s.Frequency,8:F4} {1 / s.Frequency,8:F2} {s.Correlation,8:F4}"));
+            io.Out.WriteLine(FormattableString.Invariant($"resolution at FSC 0.5: {curve.ResolutionAt(0.5):F2} Å; at FSC 0.143: {curve.ResolutionAt(0.143):F2} Å"));
+            if (pr.GetValue(output) is FileInfo file)
+                Formats.Mrc.MrcWriter.WriteVolume(file.FullName, map, box, box, box, new Formats.Mrc.MrcWriterOptions { VoxelSize = voxel });
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command CreateKernel(ConsoleIo io)

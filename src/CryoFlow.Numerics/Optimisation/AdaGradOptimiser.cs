@@ -21,7 +21,8 @@ public sealed class AdaGradOptimiser : IOptimiser
         OptimiserOptions.Validated(options);
         _learningRate = options.LearningRate;
         _delta = (float)options.Delta;
-        LowerBound = options.LowerBound;
+        Constraint = options.Constraint;
+        Constraint.CheckLength(length);
         _squares = new float[length];
         _gradient = new float[length];
         _scratch = new float[length];
@@ -29,7 +30,10 @@ public sealed class AdaGradOptimiser : IOptimiser
 
     public int Length => _squares.Length;
 
-    public double? LowerBound { get; }
+    /// <summary>The projection applied after every step (support, then positivity).</summary>
+    public DensityConstraint Constraint { get; }
+
+    public double? LowerBound => Constraint.LowerBound;
 
     /// <summary>The step is eta * this.</summary>
     public double StepMultiplier
@@ -57,7 +61,7 @@ public sealed class AdaGradOptimiser : IOptimiser
         TensorPrimitives.Add(s, _delta, s);
         TensorPrimitives.Divide(g, s, s);
         TensorPrimitives.MultiplyAdd(s, (float)-eta, x, x);
-        Positivity.Project(x, LowerBound);
+        Constraint.Project(x);
         return new StepReport(context.Iteration, double.NaN, eta, eta, false, 0);
     }
 }

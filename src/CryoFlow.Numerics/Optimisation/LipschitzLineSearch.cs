@@ -88,10 +88,10 @@ public static class LipschitzLineSearch
     /// <param name="initialLipschitz">first L tried</param>
     /// <param name="objective">f</param>
     /// <param name="trial">scratch of the same length, receives the trial points</param>
-    /// <param name="lowerBound">the positivity bound, used only with <see cref="LineSearchOptions.ProjectTrialPoint"/></param>
+    /// <param name="constraint">the projection (support, positivity), used only with <see cref="LineSearchOptions.ProjectTrialPoint"/></param>
     public static LineSearchResult Search(
         ReadOnlySpan<float> x, double fx, ReadOnlySpan<float> gradient, double initialLipschitz,
-        MinibatchObjective objective, Span<float> trial, LineSearchOptions options, double? lowerBound = null)
+        MinibatchObjective objective, Span<float> trial, LineSearchOptions options, DensityConstraint constraint = default)
     {
         ArgumentNullException.ThrowIfNull(objective);
         ArgumentNullException.ThrowIfNull(options);
@@ -109,13 +109,13 @@ public static class LipschitzLineSearch
             evaluations++;
         }
         double l = initialLipschitz;
-        bool passes = Passes(l, x, fx, gradient, g2, objective, trial, options, lowerBound, ref evaluations);
+        bool passes = Passes(l, x, fx, gradient, g2, objective, trial, options, constraint, ref evaluations);
         if (passes && options.Tighten)
         {
             while (evaluations < options.MaxEvaluations)
             {
                 double smaller = l / options.Growth;
-                if (!Passes(smaller, x, fx, gradient, g2, objective, trial, options, lowerBound, ref evaluations)) break;
+                if (!Passes(smaller, x, fx, gradient, g2, objective, trial, options, constraint, ref evaluations)) break;
                 l = smaller;
             }
             return new LineSearchResult(l, evaluations, true);
@@ -123,7 +123,7 @@ public static class LipschitzLineSearch
         while (!passes && evaluations < options.MaxEvaluations)
         {
             l *= options.Growth;
-            passes = Passes(l, x, fx, gradient, g2, objective, trial, options, lowerBound, ref evaluations);
+            passes = Passes(l, x, fx, gradient, g2, objective, trial, options, constraint, ref evaluations);
         }
         return new LineSearchResult(l, evaluations, passes);
     }
@@ -131,11 +131,11 @@ public static class LipschitzLineSearch
     /// <summary>The sufficient-decrease test at one L (one objective evaluation).</summary>
     private static bool Passes(
         double l, ReadOnlySpan<float> x, double fx, ReadOnlySpan<float> g, double g2, MinibatchObjective objective,
-        Span<float> trial, LineSearchOptions options, double? lowerBound, ref int evaluations)
+        Span<float> trial, LineSearchOptions options, DensityConstraint constraint, ref int evaluations)
     {
         TensorPrimitives.MultiplyAdd(g, (float)(-1 / l), x, trial);
-        bool project = options.ProjectTrialPoint && lowerBound is not null;
-        if (project) Positivity.Project(trial, lowerBound);
+        bool project = options.ProjectTrialPoint && !constraint.IsNone;
+        if (project) constraint.Project(trial);
         double fTrial = objective(trial);
         evaluations++;
         if (!double.IsFinite(fTrial)) return false;
@@ -191,14 +191,14 @@ public sealed class LipschitzEstimate
     /// <param name="trial">scratch of x's length</param>
     public (bool Searched, LineSearchResult Result) Update(
         int iteration, bool maxFrequencyChanged, ReadOnlySpan<float> x, double fx, ReadOnlySpan<float> gradient,
-        MinibatchObjective? objective, Span<float> trial, double? lowerBound)
+        MinibatchObjective? objective, Span<float> trial, DensityConstraint constraint)
     {
         if (objective is null) return (false, new LineSearchResult(Value, 0, false));
         if (LastUpdate is int previous && iteration > previous && LastSearch is not null)
             Value *= Math.Pow(_options.DecayPerIteration, iteration - previous);
         LastUpdate = iteration;
         if (!IsSearchDue(iteration, maxFrequencyChanged)) return (false, new LineSearchResult(Value, 0, false));
-        var result = LipschitzLineSearch.Search(x, fx, gradient, Value, objective, trial, _options, lowerBound);
+        var result = LipschitzLineSearch.Search(x, fx, gradient, Value, objective, trial, _options, constraint);
         Value = result.Lipschitz;
         LastSearch = iteration;
         return (true, result);

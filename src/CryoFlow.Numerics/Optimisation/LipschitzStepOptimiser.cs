@@ -5,19 +5,20 @@ namespace CryoFlow.Numerics.Optimisation;
 /// <summary>
 /// The common frame of the optimisers whose step size is eps/L: checks the context, forms the full minibatch
 /// gradient g_k + prior gradient, brings L up to date (<see cref="LipschitzEstimate"/>, searched on that full
-/// gradient), lets the subclass move the density, then applies the positivity projection.
+/// gradient), lets the subclass move the density, then applies the constraint's projection (support, positivity).
 /// </summary>
 public abstract class LipschitzStepOptimiser : IOptimiser
 {
     private readonly float[] _gradient;
     private readonly float[] _scratch;
 
-    private protected LipschitzStepOptimiser(int length, Schedule stepScale, LineSearchOptions lineSearch, double? lowerBound)
+    private protected LipschitzStepOptimiser(int length, Schedule stepScale, LineSearchOptions lineSearch, DensityConstraint constraint)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         StepScale = stepScale ?? throw new ArgumentNullException(nameof(stepScale));
         Lipschitz = new LipschitzEstimate(lineSearch);
-        LowerBound = lowerBound;
+        constraint.CheckLength(length);
+        Constraint = constraint;
         _gradient = new float[length];
         _scratch = new float[length];
     }
@@ -30,8 +31,11 @@ public abstract class LipschitzStepOptimiser : IOptimiser
     /// <summary>eps(tau).</summary>
     public Schedule StepScale { get; }
 
+    /// <summary>The projection applied after every step (support, then positivity).</summary>
+    public DensityConstraint Constraint { get; }
+
     /// <summary>Positivity bound applied after every step; null for none.</summary>
-    public double? LowerBound { get; }
+    public double? LowerBound => Constraint.LowerBound;
 
     /// <summary>The step is eps * this / L.</summary>
     public double StepMultiplier
@@ -51,11 +55,11 @@ public abstract class LipschitzStepOptimiser : IOptimiser
         else TensorPrimitives.Add(context.DataGradient, context.PriorGradient, full);
 
         var (searched, search) = Lipschitz.Update(context.Iteration, context.MaxFrequencyChanged, context.Volume, context.Objective,
-            full, context.ObjectiveAt, _scratch, LowerBound);
+            full, context.ObjectiveAt, _scratch, Constraint);
         double eps = StepScale.At(context.Iteration);
         double stepSize = eps * _stepMultiplier / Lipschitz.Value;
         Move(context, full, stepSize, _scratch);
-        Positivity.Project(context.Volume, LowerBound);
+        if (!ProjectsInMove) Constraint.Project(context.Volume);
         return new StepReport(context.Iteration, Lipschitz.Value, eps, stepSize, searched, search.Evaluations);
     }
 
@@ -64,6 +68,12 @@ public abstract class LipschitzStepOptimiser : IOptimiser
     /// <param name="stepSize">eps * <see cref="StepMultiplier"/> / L</param>
     /// <param name="scratch">free scratch of <see cref="Length"/> floats</param>
     private protected abstract void Move(in OptimiserContext context, ReadOnlySpan<float> gradient, double stepSize, Span<float> scratch);
+
+    /// <summary>
+    /// Whether <see cref="Move"/> applies <see cref="Constraint"/> itself (and needs the projected point); the step then
+    /// does not project again, since a soft support mask applied twice would be applied squared.
+    /// </summary>
+    private protected virtual bool ProjectsInMove => false;
 
     public abstract void ResetMemory();
 

@@ -7,7 +7,7 @@ namespace CryoFlow.Numerics.Optimisation;
 /// taken, V_new - V_old, so that velocity does not build up against the positivity bound.
 /// </summary>
 public sealed class MomentumOptimiser(int length, MomentumOptions options)
-    : LipschitzStepOptimiser(length, OptimiserOptions.Validated(options).StepScale, options.LineSearch, options.LowerBound)
+    : LipschitzStepOptimiser(length, OptimiserOptions.Validated(options).StepScale, options.LineSearch, options.Constraint)
 {
     private readonly float[] _velocity = new float[length];
     private readonly Schedule _momentum = options.Momentum;
@@ -17,6 +17,8 @@ public sealed class MomentumOptimiser(int length, MomentumOptions options)
 
     public override void ResetMemory() => Array.Clear(_velocity);
 
+    private protected override bool ProjectsInMove => true;
+
     private protected override void Move(in OptimiserContext context, ReadOnlySpan<float> gradient, double stepSize, Span<float> scratch)
     {
         Span<float> v = _velocity, x = context.Volume;
@@ -25,7 +27,7 @@ public sealed class MomentumOptimiser(int length, MomentumOptions options)
         TensorPrimitives.MultiplyAdd(gradient, (float)-stepSize, v, v);
         x.CopyTo(scratch);
         TensorPrimitives.Add(x, v, x);
-        Positivity.Project(x, LowerBound);
+        Constraint.Project(x);
         TensorPrimitives.Subtract(x, scratch, v);
     }
 }

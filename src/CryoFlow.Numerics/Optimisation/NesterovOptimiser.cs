@@ -7,7 +7,7 @@ namespace CryoFlow.Numerics.Optimisation;
 /// 2013; the stored density is the look-ahead point): v = beta v - (eps/L) g; V = P(V + beta v - (eps/L) g).
 /// </summary>
 public sealed class NesterovOptimiser(int length, MomentumOptions options)
-    : LipschitzStepOptimiser(length, OptimiserOptions.Validated(options).StepScale, options.LineSearch, options.LowerBound)
+    : LipschitzStepOptimiser(length, OptimiserOptions.Validated(options).StepScale, options.LineSearch, options.Constraint)
 {
     private readonly float[] _velocity = new float[length];
     private readonly Schedule _momentum = options.Momentum;

@@ -12,6 +12,12 @@ public abstract record OptimiserOptions
     /// <summary>Positivity: V &gt;= this after every step (0, REFERENCE 5.4); null for no constraint.</summary>
     public double? LowerBound { get; init; } = 0;
 
+    /// <summary>Solvent mask applied after every step, before positivity; null for none (the papers).</summary>
+    public SphericalSupport? Support { get; init; }
+
+    /// <summary>The projection after every step: <see cref="Support"/>, then <see cref="LowerBound"/>.</summary>
+    public DensityConstraint Constraint => new(LowerBound, Support);
+
     /// <param name="length">parameters (D^3 voxels)</param>
     /// <param name="batchCount">training minibatches n (SAGD's memory size)</param>
     /// <param name="history">SAGD's gradient store; null for an in-memory one; ignored by the others</param>

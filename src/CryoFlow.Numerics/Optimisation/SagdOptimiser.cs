@@ -33,7 +33,7 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
 
     /// <param name="history">the store; its length must be <paramref name="length"/>; null for an <see cref="InMemoryGradientHistory"/></param>
     public SagdOptimiser(int length, int batchCount, SagdOptions options, IGradientHistory? history = null)
-        : base(length, Validated(options).StepScale, options.LineSearch, options.LowerBound)
+        : base(length, Validated(options).StepScale, options.LineSearch, options.Constraint)
     {
         History = history ?? new InMemoryGradientHistory(batchCount, length);
         if (History.Length != length) throw new ArgumentException($"history holds {History.Length} floats per gradient, the optimiser {length}", nameof(history));

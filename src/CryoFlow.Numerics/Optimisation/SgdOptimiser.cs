@@ -4,7 +4,7 @@ namespace CryoFlow.Numerics.Optimisation;
 
 /// <summary>Plain stochastic gradient descent: V -= (eps/L) (g_k + prior gradient), then the projection.</summary>
 public sealed class SgdOptimiser(int length, SgdOptions options)
-    : LipschitzStepOptimiser(length, OptimiserOptions.Validated(options).StepScale, options.LineSearch, options.LowerBound)
+    : LipschitzStepOptimiser(length, OptimiserOptions.Validated(options).StepScale, options.LineSearch, options.Constraint)
 {
     public override void ResetMemory()
     {

@@ -55,6 +55,20 @@ public sealed record OptimiserOptions : IConfigSection
     public bool Positivity { get; init; } = true;
 
     /// <summary>
+    /// Diameter, Å, of a spherical solvent mask the density is multiplied by after every step (as RELION's
+    /// <c>--particle_diameter</c> with solvent flattening); null: no mask (the papers). Outside it the data barely
+    /// constrain the map (the CTF is small at low frequency), so without it the solvent drifts and the ab-initio search
+    /// has many more free parameters. Set it a little larger than the particle.
+    /// </summary>
+    public double? SupportDiameter { get; init; }
+
+    /// <summary>Width, px, of the mask's raised-cosine edge beyond <see cref="SupportDiameter"/> / 2.</summary>
+    public double SupportSoftEdgePx { get; init; } = 3;
+
+    /// <summary>The solvent mask's radius in px at this pixel size; null without one.</summary>
+    public double? SupportRadiusPixels(double pixelSize) => SupportDiameter is double d ? d / 2 / pixelSize : null;
+
+    /// <summary>
     /// SAGD only: scale each Fourier shell of the averaged gradient by the inverse of the likelihood's curvature there
     /// (&lt;CTF^2/sigma^2&gt;(r) / 2r, relative to its largest), so high frequencies converge as fast as low ones
     /// (<see cref="CryoFlow.Numerics.Optimisation.ShellPreconditioner"/>; CryoFlow, not in the papers). Off: the papers' plain step.
@@ -82,20 +96,31 @@ public sealed record OptimiserOptions : IConfigSection
     /// <see cref="SagdOptions.Paper"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">kind adagrad without a learning rate (a validated configuration has one)</exception>
-    public NumericOptimiser CreateOptimiserOptions()
+    /// <param name="boxSize">D, px: needed, with <paramref name="pixelSize"/>, when <see cref="SupportDiameter"/> is set</param>
+    /// <param name="pixelSize">Å/px of the working box</param>
+    /// <exception cref="InvalidOperationException">a support diameter without the box and pixel size to place it in</exception>
+    public NumericOptimiser CreateOptimiserOptions(int? boxSize = null, double? pixelSize = null)
     {
         var lineSearch = LineSearch.CreateLineSearch();
         double? bound = Positivity ? 0 : null;
+        SphericalSupport? support = null;
+        if (SupportDiameter is not null)
+        {
+            if (boxSize is not int d || pixelSize is not double apix)
+                throw new InvalidOperationException("optimiser.supportDiameter: the solvent mask needs the box and pixel size");
+            support = new SphericalSupport(d, SupportRadiusPixels(apix)!.Value, SupportSoftEdgePx);
+        }
         return Kind switch
         {
-            OptimiserKind.Sagd => new SagdOptions { StepScale = StepScale, LineSearch = lineSearch, ForgettingWindow = ForgettingWindow, LowerBound = bound },
-            OptimiserKind.Sgd => new SgdOptions { StepScale = StepScale, LineSearch = lineSearch, LowerBound = bound },
-            OptimiserKind.Momentum => new MomentumOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum), LowerBound = bound },
-            OptimiserKind.Nesterov => new NesterovOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum), LowerBound = bound },
+            OptimiserKind.Sagd => new SagdOptions { StepScale = StepScale, LineSearch = lineSearch, ForgettingWindow = ForgettingWindow, LowerBound = bound, Support = support },
+            OptimiserKind.Sgd => new SgdOptions { StepScale = StepScale, LineSearch = lineSearch, LowerBound = bound, Support = support },
+            OptimiserKind.Momentum => new MomentumOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum), LowerBound = bound, Support = support },
+            OptimiserKind.Nesterov => new NesterovOptions { StepScale = StepScale, LineSearch = lineSearch, Momentum = new Schedule.Constant(Momentum), LowerBound = bound, Support = support },
             OptimiserKind.Adagrad => new AdaGradOptions
             {
                 LearningRate = LearningRate ?? throw new InvalidOperationException("optimiser.learningRate: kind adagrad needs a learning rate"),
                 LowerBound = bound,
+                Support = support,
             },
             _ => throw new InvalidOperationException($"optimiser.kind: unknown optimiser {Kind}"),
         };
@@ -105,8 +130,9 @@ public sealed record OptimiserOptions : IConfigSection
     /// <param name="volumeLength">parameters, D^3 voxels</param>
     /// <param name="batchCount">training minibatches n (the SAG memory's size)</param>
     /// <param name="history">SAGD's gradient store (e.g. disk-backed); null for one in memory; ignored by the other kinds</param>
-    public IOptimiser CreateOptimiser(int volumeLength, int batchCount, IGradientHistory? history = null) =>
-        CreateOptimiserOptions().Create(volumeLength, batchCount, history);
+    /// <param name="pixelSize">Å/px of the working box; needed when <see cref="SupportDiameter"/> is set</param>
+    public IOptimiser CreateOptimiser(int volumeLength, int batchCount, IGradientHistory? history = null, double? pixelSize = null) =>
+        CreateOptimiserOptions((int)Math.Round(Math.Cbrt(volumeLength)), pixelSize).Create(volumeLength, batchCount, history);
 
     void IConfigSection.Validate(ConfigChecks check)
     {
@@ -114,6 +140,8 @@ public sealed record OptimiserOptions : IConfigSection
         check.Positive(nameof(ForgettingRate), ForgettingRate);
         check.InRange(nameof(Momentum), Momentum, 0, 1, highOpen: true);
         check.AtLeast(nameof(ShellPreconditionerCap), ShellPreconditionerCap, 1.0);
+        if (SupportDiameter is double sd) check.Positive(nameof(SupportDiameter), sd);
+        check.AtLeast(nameof(SupportSoftEdgePx), SupportSoftEdgePx, 0.0);
         if (ShellPreconditioner && Kind != OptimiserKind.Sagd) check.Fail(nameof(ShellPreconditioner), $"the shell preconditioner works with kind sagd only (found {Kind.ToString().ToLowerInvariant()})");
         check.ScheduleValues(nameof(LearningRate), LearningRate, 0, double.PositiveInfinity, lowOpen: true);
         if (Kind == OptimiserKind.Adagrad && LearningRate is null) check.Fail(nameof(LearningRate), "kind adagrad needs a learning rate (a schedule, density units per step)");

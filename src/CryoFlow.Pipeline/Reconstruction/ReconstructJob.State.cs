@@ -81,7 +81,7 @@ public sealed partial class ReconstructJob
             string dir = StateDirectory("history");
             _history = historySnapshot is null ? DiskGradientHistory.Create(dir, _plan.BatchCount, _box) : DiskGradientHistory.Open(historySnapshot, dir, _plan.BatchCount, _box);
         }
-        _optimiser = cfg.Optimiser.CreateOptimiser(length, _plan.BatchCount, _history);
+        _optimiser = cfg.Optimiser.CreateOptimiser(length, _plan.BatchCount, _history, _apix);
     }
 
     private void CreateSampling(string? snapshot)

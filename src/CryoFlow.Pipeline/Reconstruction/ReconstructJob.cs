@@ -159,6 +159,14 @@ public sealed partial class ReconstructJob : IDisposable
         }
         _threads = cfg.Run.Threads > 0 ? cfg.Run.Threads : Environment.ProcessorCount;
         _radiusPx = cfg.Data.ParticleRadiusPixels(_box, _apix);
+        if (cfg.Optimiser.SupportRadiusPixels(_apix) is double support)
+        {
+            if (support > _box / 2.0)
+                throw new Configuration.ConfigException(new Configuration.ConfigIssue("optimiser.supportDiameter",
+                    $"the solvent mask's diameter {cfg.Optimiser.SupportDiameter} Å is {2 * support:F1} px, wider than the {_box} px box"));
+            log.Information("Solvent mask: the map is kept inside a sphere of {Diameter} Å ({Radius:F1} px radius, {Edge} px soft edge)",
+                cfg.Optimiser.SupportDiameter, support, cfg.Optimiser.SupportSoftEdgePx);
+        }
         var projection = ProjectorOptions.Default;
         _projector = new VolumeProjector(_box, projection);
         _rotator = new ImageRotator(_box, projection);
@@ -552,7 +560,9 @@ public sealed partial class ReconstructJob : IDisposable
     {
         var cfg = _request.Config;
         if (cfg.Data.InitialMap is string initial) return ReadInitialMap(initial);
-        var start = new RandomStartOptions { Seed = cfg.Run.Seed, ParticleRadius = _radiusPx };
+        // the spheres lie inside the particle radius, and inside the solvent mask when there is one
+        double startRadius = Math.Min(_radiusPx, cfg.Optimiser.SupportRadiusPixels(_apix) ?? double.PositiveInfinity);
+        var start = new RandomStartOptions { Seed = cfg.Run.Seed, ParticleRadius = startRadius };
         var volume = RandomStart.Create(_box, start);
         var ok = sample.Where(m => m.Prepared is not null).Select(m => m.Prepared!).ToList();
         double pixels = (double)_box * _box;
@@ -575,7 +585,7 @@ public sealed partial class ReconstructJob : IDisposable
         // the CTF keeps about half the power on average
         double scale = power > 0 ? Math.Sqrt(2 * signal / power) : 1;
         for (int i = 0; i < volume.Length; i++) volume[i] = (float)(volume[i] * scale);
-        _log.Information("Random start: {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", start.SphereCount, _radiusPx, scale, signal);
+        _log.Information("Random start: {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", start.SphereCount, startRadius, scale, signal);
         return volume;
     }
 

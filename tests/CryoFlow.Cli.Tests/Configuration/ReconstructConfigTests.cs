@@ -432,6 +432,25 @@ public class ReconstructConfigTests
     }
 
     [Fact]
+    public void TheSolventMaskIsBuiltAtTheWorkingPixelSizeForEveryKind()
+    {
+        Assert.Null(ReconstructConfig.Default.Optimiser.SupportDiameter);
+        Assert.Null(ReconstructConfig.Default.Optimiser.CreateOptimiserOptions().Support);
+        var c = Set("optimiser.supportDiameter=60", "optimiser.supportSoftEdgePx=2");
+        // 60 Å at 3 Å/px: a 10 px radius in a 32 px box, 2 px edge
+        var support = c.Optimiser.CreateOptimiserOptions(32, 3).Support!;
+        Assert.Equal(10, support.RadiusPx, 12);
+        Assert.Equal(2, support.SoftEdgePx);
+        Assert.Equal(32 * 32 * 32, support.Length);
+        var sgd = Assert.IsType<CryoFlow.Numerics.Optimisation.SgdOptimiser>(Set("optimiser.supportDiameter=60", "optimiser.kind=sgd").Optimiser.CreateOptimiser(32 * 32 * 32, 2, null, 3));
+        Assert.Equal(10, sgd.Constraint.Support!.RadiusPx, 12);
+        // a mask needs the box and pixel size to be placed
+        Assert.Throws<InvalidOperationException>(() => c.Optimiser.CreateOptimiserOptions());
+        Assert.Contains("optimiser.supportDiameter", Assert.Throws<ConfigException>(() => Set("optimiser.supportDiameter=0")).Message);
+        Assert.Contains("optimiser.supportSoftEdgePx", Assert.Throws<ConfigException>(() => Set("optimiser.supportSoftEdgePx=-1")).Message);
+    }
+
+    [Fact]
     public void TheShellPreconditionerIsForSagdOnly()
     {
         var e = Assert.Throws<ConfigException>(() => Set("optimiser.shellPreconditioner=true", "optimiser.kind=sgd"));

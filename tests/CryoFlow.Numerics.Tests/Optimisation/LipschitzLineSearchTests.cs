@@ -87,11 +87,11 @@ public class LipschitzLineSearchTests
             foreach (float v in p) lowest = Math.Min(lowest, v);
             return F(p);
         }
-        LipschitzLineSearch.Search(x, F(x), g, 1, Recording, new float[8], LineSearchOptions.Paper, lowerBound: 0);
+        LipschitzLineSearch.Search(x, F(x), g, 1, Recording, new float[8], LineSearchOptions.Paper, constraint: new DensityConstraint(0, null));
         Assert.True(lowest < 0);
 
         lowest = float.MaxValue;
-        var projected = LipschitzLineSearch.Search(x, F(x), g, 1, Recording, new float[8], LineSearchOptions.Paper with { ProjectTrialPoint = true }, lowerBound: 0);
+        var projected = LipschitzLineSearch.Search(x, F(x), g, 1, Recording, new float[8], LineSearchOptions.Paper with { ProjectTrialPoint = true }, constraint: new DensityConstraint(0, null));
         Assert.True(lowest >= 0);
         Assert.True(projected.Satisfied);
         // The projected test: f(x+) <= f(x) + g.(x+ - x) + L/2 |x+ - x|^2 at the returned L.
@@ -146,7 +146,7 @@ public class LipschitzEstimateTests
     {
         float[] x = [1], g = [3];
         // f(x) = 0.5 c x^2 with c = 3 at x = 1: any L >= 3 passes, so doubling from 1 stops at 4.
-        return e.Update(tau, changed, x, 1.5, g, f ?? (p => 1.5 * p[0] * p[0]), new float[1], 0);
+        return e.Update(tau, changed, x, 1.5, g, f ?? (p => 1.5 * p[0] * p[0]), new float[1], new DensityConstraint(0, null));
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public class LipschitzEstimateTests
     {
         var e = new LipschitzEstimate(LineSearchOptions.Paper);
         float[] x = [1], g = [1];
-        for (int tau = 0; tau < 30; tau++) Assert.False(e.Update(tau, tau == 10, x, 1, g, null, new float[1], 0).Searched);
+        for (int tau = 0; tau < 30; tau++) Assert.False(e.Update(tau, tau == 10, x, 1, g, null, new float[1], new DensityConstraint(0, null)).Searched);
         Assert.Equal(1, e.Value);
     }
 
