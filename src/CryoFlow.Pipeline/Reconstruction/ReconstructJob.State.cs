@@ -3,6 +3,7 @@ using System.Runtime;
 using System.Text.Json;
 using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
+using CryoFlow.Formats.State;
 using CryoFlow.Numerics.Geometry;
 using CryoFlow.Numerics.Optimisation;
 using CryoFlow.Pipeline.Configuration;
@@ -19,6 +20,8 @@ public sealed partial class ReconstructJob
     private string StateDirectory(string store) => Path.Combine(_run, "state", store);
 
     private string MetricsPath => Path.Combine(_run, "metrics.jsonl");
+
+    private string PosesPath => Path.Combine(_run, "state", "poses.bin");
 
     /// <summary>
     /// Reads the checkpoint to resume and refuses it, before anything is written, when it belongs to another dataset or
@@ -59,6 +62,8 @@ public sealed partial class ReconstructJob
         _modelScale = Math.Max(1e-12, _volume.Where(v => v > 0).DefaultIfEmpty(1f).Average());
         CreateOptimisation(historySnapshot: null);
         CreateSampling(snapshot: null);
+        _poses?.Dispose();
+        _poses = PoseStore.Create(PosesPath, _data.Count);
         _metrics = new MetricsLog(MetricsPath, append: false);
         foreach (var old in _checkpoints.DeleteAfter(-1))
             _log.Information("Deleted the checkpoint {Path} of an earlier run in this folder", old.Path);
@@ -133,7 +138,7 @@ public sealed partial class ReconstructJob
             _sampling.ImportGlobals(Enumerable.Range(0, meta.GlobalWeights.Count)
                 .Select(f => (contents.Doubles($"sampling.global.{f}"), meta.GlobalWeights[f])).ToArray());
 
-        ReadPoses(contents);
+        RestorePoses(entry, contents);
         foreach (var r in meta.Rejected) _rejected.Add(r.Particle, r.Reason);
         _bestTestNll = meta.BestTestNll;
         _sinceImprovement = meta.SinceImprovement;
@@ -233,11 +238,11 @@ public sealed partial class ReconstructJob
         {
             _history?.Snapshot(draft.Create(RunCheckpoint.HistoryFile), RunCheckpoint.HistoryFile);
             _sampling?.Snapshot(draft.Create(RunCheckpoint.SamplingFile), RunCheckpoint.SamplingFile);
+            _poses!.Snapshot(draft.Create(RunCheckpoint.PosesFile));
             var w = new CheckpointWriter(draft.Create(RunCheckpoint.MainFile));
             w.AddText(RunCheckpoint.MetaSection, JsonSerializer.Serialize(meta, RunCheckpoint.Json));
             w.AddFloats(RunCheckpoint.VolumeSection, _volume);
             SaveOptimiserArrays(w);
-            w.AddDoubles(RunCheckpoint.PosesSection, EncodePoses());
             for (int f = 0; f < globals.Count; f++) w.AddDoubles($"sampling.global.{f}", globals[f].Sum);
             w.Complete();
         });
@@ -316,27 +321,18 @@ public sealed partial class ReconstructJob
         _optimiser!.StepMultiplier = meta.StepMultiplier;
     }
 
-    /// <summary>Per particle: has-pose flag, rot, tilt, psi, origin x, origin y, probability.</summary>
-    private double[] EncodePoses()
+    /// <summary>The poses of a checkpoint: its poses.snap, or (checkpoints written before it existed) its poses section.</summary>
+    private void RestorePoses(CheckpointEntry entry, CheckpointContents contents)
     {
-        var values = new double[_bestPose.Length * RunCheckpoint.PoseFields];
-        for (int i = 0; i < _bestPose.Length; i++)
+        _poses?.Dispose();
+        _poses = null;
+        string snapshot = entry.File(RunCheckpoint.PosesFile);
+        if (File.Exists(snapshot))
         {
-            if (_bestPose[i] is not Pose p) continue;
-            var v = values.AsSpan(i * RunCheckpoint.PoseFields, RunCheckpoint.PoseFields);
-            (v[0], v[1], v[2], v[3], v[4], v[5], v[6]) = (1, p.Angles.RotDeg, p.Angles.TiltDeg, p.Angles.PsiDeg, p.OriginXAngst, p.OriginYAngst, _bestProbability[i]);
+            _poses = PoseStore.Open(snapshot, PosesPath, _data.Count);
+            return;
         }
-        return values;
-    }
-
-    private void ReadPoses(CheckpointContents contents)
-    {
-        var values = contents.Doubles(RunCheckpoint.PosesSection, _bestPose.Length * RunCheckpoint.PoseFields);
-        for (int i = 0; i < _bestPose.Length; i++)
-        {
-            var v = values.AsSpan(i * RunCheckpoint.PoseFields, RunCheckpoint.PoseFields);
-            _bestPose[i] = v[0] == 0 ? null : new Pose(new EulerAngles(v[1], v[2], v[3]), v[4], v[5]);
-            _bestProbability[i] = v[0] == 0 ? 0 : v[6];
-        }
+        _poses = PoseStore.Create(PosesPath, _data.Count);
+        _poses.Import(contents.Doubles(RunCheckpoint.PosesSection, _data.Count * PoseStore.Fields));
     }
 }

@@ -4,6 +4,7 @@ using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
 using CryoFlow.Formats.Mrc;
 using CryoFlow.Formats.Particles;
+using CryoFlow.Formats.State;
 using CryoFlow.Numerics.Geometry;
 using CryoFlow.Numerics.Marginalisation;
 using CryoFlow.Numerics.Optimisation;
@@ -91,8 +92,8 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly GradientAssembler _assembler;
     private readonly MinibatchPlan _plan;
     private readonly RejectedParticles _rejected = new();
-    private readonly Pose?[] _bestPose;
-    private readonly double[] _bestProbability;
+    /// <summary>Each particle's most probable pose and its probability, on disk (RUN/state/poses.bin).</summary>
+    private PoseStore? _poses;
     private readonly System.Collections.Concurrent.ConcurrentBag<ParticlePreparer> _preparers = [];
     private readonly System.Collections.Concurrent.ConcurrentBag<PreparedParticle> _particlePool = [];
     private readonly System.Collections.Concurrent.ConcurrentBag<float[]> _pixelPool = [];
@@ -168,11 +169,9 @@ public sealed partial class ReconstructJob : IDisposable
         // then the circular mask at the particle radius (REFERENCE 1.4)
         _preparation = cfg.Data.PreparationFor(_box, _apix);
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
-        _bestPose = new Pose?[data.Count];
-        _bestProbability = new double[data.Count];
         IParticleImageSource source = data.Images;
         if (request.ImageSource is { } wrap) source = wrap(source);
-        _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Table[i].Image.ToImageName());
+        _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Catalog[i].Image.ToImageName());
         _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
         if (cfg.Data.Noise.Scope == Configuration.NoiseScope.Dataset)
             _preparation = _preparation with { FixedSigma = PooledSigma() };
@@ -294,7 +293,7 @@ public sealed partial class ReconstructJob : IDisposable
         WriteMap(map, _volume, "CryoFlow ab-initio map");
         string star = Path.Combine(_run, "particles.star");
         WriteParticles(star);
-        _rejected.Write(Path.Combine(_run, "rejected.star"), _data.Table);
+        _rejected.Write(Path.Combine(_run, "rejected.star"), _data.Catalog);
         Report.RunReport.TryWrite(_run, null, _log); // RUN/report.html; a failure is logged, never fatal
         if (_cache is not null) _log.Information("Prepared-particle cache: {Hits} particles read from it, {Misses} prepared afresh", _cache.Counts.Hits, _cache.Counts.Misses);
         return new ReconstructResult(map, star, _done, reason, session.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency, _resumedFrom, _rollbacks);
@@ -600,17 +599,20 @@ public sealed partial class ReconstructJob : IDisposable
     private void WriteMap(string path, float[] volume, string label) =>
         MrcWriter.WriteVolume(path, volume, _box, _box, _box, new MrcWriterOptions { VoxelSize = _apix, Label = label });
 
+    /// <summary>particles.star: the input's rows (streamed again) with each particle's most probable pose, the file's
+    /// own pose where the run has none, and rlnMaxValueProbDistribution (0 where the run has none).</summary>
     private void WriteParticles(string path)
     {
-        var table = _data.Table;
-        var poses = new Pose[table.Count];
-        var probability = new double[table.Count];
-        for (int i = 0; i < poses.Length; i++)
-        {
-            poses[i] = _bestPose[i] ?? table[i].Pose ?? default;
-            probability[i] = _bestPose[i] is null ? 0 : _bestProbability[i];
-        }
-        ParticleStarWriter.Write(path, table, [.. ParticleColumn.FromPoses(poses), ParticleColumn.FromDoubles(RelionLabels.MaxValueProbDistribution, probability)]);
+        var catalog = _data.Catalog;
+        int n = catalog.Count;
+        Pose PoseOf(int i) => _poses!.TryGet(i, out var p, out _) ? p : catalog[i].Pose ?? default;
+        catalog.WriteStar(path,
+            ParticleColumn.FromDoubles(RelionLabels.AngleRot, n, i => PoseOf(i).Angles.RotDeg),
+            ParticleColumn.FromDoubles(RelionLabels.AngleTilt, n, i => PoseOf(i).Angles.TiltDeg),
+            ParticleColumn.FromDoubles(RelionLabels.AnglePsi, n, i => PoseOf(i).Angles.PsiDeg),
+            ParticleColumn.FromDoubles(RelionLabels.OriginXAngst, n, i => PoseOf(i).OriginXAngst),
+            ParticleColumn.FromDoubles(RelionLabels.OriginYAngst, n, i => PoseOf(i).OriginYAngst),
+            ParticleColumn.FromDoubles(RelionLabels.MaxValueProbDistribution, n, i => _poses!.TryGet(i, out _, out double q) ? q : 0));
     }
 
     public void Dispose()
@@ -618,6 +620,7 @@ public sealed partial class ReconstructJob : IDisposable
         _metrics?.Dispose();
         _sampling?.Dispose();
         _history?.Dispose();
+        _poses?.Dispose();
         _cache?.Dispose();
         foreach (var m in _marginalisers) m.Dispose();
         _data.Dispose();
