@@ -144,17 +144,30 @@ public sealed class ParticleCatalog : IParticleLookup, IDisposable
     /// back as a new RELION 3.1 file in <see cref="ParticleTableBuilder"/>'s layout. Every particle must give the CTF,
     /// pose, half-set and origin that the flags say, and use one of <paramref name="groups"/>.
     /// </summary>
-    /// <param name="groups">optics groups numbered 1, 2, ... in this order</param>
+    /// <param name="groups">optics groups numbered 1, 2, ... in this order (more can be added: <see cref="GetOrAddOpticsGroup"/>)</param>
     /// <param name="sourcePath">the file messages name (e.g. the bare stack)</param>
     public static ParticleCatalog Create(IReadOnlyList<OpticsSettings> groups, bool hasCtf, bool hasPoses, bool hasRandomSubset, bool hasOrigin,
         string? sourcePath, StackPathResolver resolver)
     {
-        if (groups.Count == 0) throw new ArgumentException("at least one optics group is needed", nameof(groups));
         var catalog = new ParticleCatalog(sourcePath, resolver) { HasCtf = hasCtf, HasPoses = hasPoses };
-        var list = groups.Select((o, i) => new OpticsGroup(i + 1, OpticsGroup.DefaultName(i + 1), o, i)).ToArray();
-        foreach (var g in list) catalog.GroupId(g);
-        catalog._generated = new GeneratedSource(catalog, list, hasCtf, hasPoses, hasRandomSubset, hasOrigin);
+        catalog._generated = new GeneratedSource(catalog, hasCtf, hasPoses, hasRandomSubset, hasOrigin);
+        foreach (var g in groups) catalog.GetOrAddOpticsGroup(g);
         return catalog;
+    }
+
+    /// <summary>The optics group of a <see cref="Create"/>d catalog with exactly these settings, added (numbered next) if new.</summary>
+    public OpticsGroup GetOrAddOpticsGroup(OpticsSettings settings)
+    {
+        if (_generated is null) throw new InvalidOperationException("only a created catalog takes new optics groups");
+        lock (_lock)
+        {
+            var g = _groups.Find(x => x.Settings == settings);
+            if (g is not null) return g;
+            int n = _groups.Count;
+            g = new OpticsGroup(n + 1, OpticsGroup.DefaultName(n + 1), settings, n);
+            GroupId(g);
+            return g;
+        }
     }
 
     // ------------------------------------------------------------------ records
@@ -503,20 +516,28 @@ public sealed class ParticleCatalog : IParticleLookup, IDisposable
     private sealed class GeneratedSource : ParticleRowSource
     {
         private readonly ParticleCatalog _catalog;
-        private readonly OpticsGroup[] _groups;
         private readonly bool _ctf, _pose, _subset, _origin;
         private readonly IReadOnlyList<int>? _indices;
+        private readonly OpticsGroup[] _groups = [];
 
-        public GeneratedSource(ParticleCatalog catalog, OpticsGroup[] groups, bool ctf, bool pose, bool subset, bool origin, IReadOnlyList<int>? indices = null)
+        public GeneratedSource(ParticleCatalog catalog, bool ctf, bool pose, bool subset, bool origin)
         {
             _catalog = catalog;
-            _groups = groups;
             (_ctf, _pose, _subset, _origin) = (ctf, pose, subset, origin);
+            Document = new StarDocument(StarVersions.Relion31);
+            ParticleBlock = Document.AddBlock("particles", new StarTable(ParticleRows.Columns(ctf, pose, subset, origin)));
+        }
+
+        /// <summary>The rows to write now: the optics groups so far, then the particles (at <paramref name="indices"/>).</summary>
+        private GeneratedSource(GeneratedSource of, IReadOnlyList<int>? indices)
+        {
+            _catalog = of._catalog;
+            (_ctf, _pose, _subset, _origin) = (of._ctf, of._pose, of._subset, of._origin);
             _indices = indices;
-            var doc = new StarDocument(StarVersions.Relion31) { SourcePath = catalog.SourcePath };
-            OpticsBlock = doc.Add(ParticleRows.OpticsBlock(groups));
-            ParticleBlock = doc.AddBlock("particles", new StarTable(ParticleRows.Columns(ctf, pose, subset, origin)));
-            Document = doc;
+            _groups = [.. _catalog.OpticsGroups];
+            Document = new StarDocument(StarVersions.Relion31) { SourcePath = _catalog.SourcePath };
+            OpticsBlock = Document.Add(ParticleRows.OpticsBlock(_groups));
+            ParticleBlock = Document.AddBlock("particles", new StarTable(ParticleRows.Columns(_ctf, _pose, _subset, _origin)));
         }
 
         public override StarDocument Document { get; }
@@ -529,14 +550,19 @@ public sealed class ParticleCatalog : IParticleLookup, IDisposable
 
         public override int Count => _indices?.Count ?? _catalog.Count;
 
-        public ParticleRowSource Rows(IReadOnlyList<int>? indices) => new GeneratedSource(_catalog, _groups, _ctf, _pose, _subset, _origin, indices);
+        public ParticleRowSource Rows(IReadOnlyList<int>? indices)
+        {
+            var rows = new GeneratedSource(this, indices);
+            if (rows._groups.Length == 0) throw new InvalidOperationException("the catalog has no optics group");
+            return rows;
+        }
 
         public void Check(in Particle p, ParticleOrigin? origin)
         {
             if (_ctf != p.Ctf is not null || _pose != p.Pose is not null || _subset != p.RandomSubset is not null || _origin != origin is not null)
                 throw new ArgumentException($"particle {_catalog.Count} gives CTF/pose/subset/origin = {p.Ctf is not null}/{p.Pose is not null}/{p.RandomSubset is not null}/{origin is not null}, "
                     + $"the catalog was created for {_ctf}/{_pose}/{_subset}/{_origin}");
-            if (Array.IndexOf(_groups, p.Optics) < 0) throw new ArgumentException($"optics group {p.Optics.Number} is not one of the catalog's", nameof(p));
+            if (!_catalog.OpticsGroups.Contains(p.Optics)) throw new ArgumentException($"optics group {p.Optics.Number} is not one of the catalog's", nameof(p));
             StarTable.CheckValue(p.Image.StackPath);
         }
 

@@ -36,10 +36,11 @@ public sealed class ParticleDataset : IDisposable
     public double PixelSize { get; }
 
     /// <summary>
-    /// A CTF that is 1 at every frequency (amplitude contrast 1, no defocus, no Cs: gamma = -pi/2), for
-    /// data without CTF parameters.
+    /// A CTF that is 1 at every frequency, for data without CTF parameters: no defocus, no Cs, no amplitude contrast and a
+    /// 90° phase shift, so gamma = -pi/2 and -sin(gamma) = 1. (Amplitude contrast 1 would say the same, but the CTF is
+    /// defined for amplitude contrast below 1 only, and such a CTF was refused when the first particle was prepared.)
     /// </summary>
-    public static CtfParameters IdentityCtf { get; } = new(0, 0, 0, 300, 0, 1);
+    public static CtfParameters IdentityCtf { get; } = new(0, 0, 0, 300, 0, 0, PhaseShiftDeg: 90);
 
     public CtfParameters CtfOf(int particle) => Catalog.CtfOf(particle) ?? IdentityCtf;
 
@@ -90,6 +91,51 @@ public sealed class ParticleDataset : IDisposable
                 new DataLocation(FilePath: path, Found: sizes.Length > 1 ? string.Join(", ", sizes) : extracted.Table.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
         return new ParticleDataset(ParticleCatalog.FromTable(extracted.Table), extracted.Images, options.FinalBox, sizes[0]!.Value);
+    }
+
+    /// <summary>
+    /// Live mode: polls the watch until the pool holds enough particles to start (a held-out set of
+    /// data.testSetSize, at most data.testSetMaxFraction of them, and one minibatch besides) or the watch ends (then any
+    /// two particles do). The dataset grows afterwards as the run polls.
+    /// </summary>
+    /// <exception cref="CryoFlowDataException">the watch ended with fewer than 2 particles, or with micrographs of different pixel sizes</exception>
+    /// <exception cref="OperationCanceledException">cancelled while waiting</exception>
+    public static ParticleDataset WaitForLive(Stages.Extract.Watch.LiveParticles live, Configuration.DataOptions options, ILogger log, CancellationToken cancel)
+    {
+        var lastArrival = DateTimeOffset.Now;
+        log.Information("Watching for micrographs every {Poll}; the run starts once {Needed} particles or more have arrived", live.Watch.PollInterval, StartsWith(options));
+        while (true)
+        {
+            if (live.Poll() > 0)
+            {
+                lastArrival = DateTimeOffset.Now;
+                log.Information("{Particles} particles from {Micrographs} micrographs so far ({Waiting} waiting)", live.Count, live.Micrographs, live.Waiting);
+            }
+            int n = live.Count;
+            if (n >= 2 && n - options.TestSetSizeFor(n) >= options.MinibatchSize) break;
+            if (live.Watch.StopReason(DateTimeOffset.Now, lastArrival) is string why)
+            {
+                if (n >= 2) break;
+                throw new CryoFlowDataException($"the watch ended ({why}) with {n} particles; a reconstruction needs at least 2",
+                    new DataLocation(Field: "micrographs", Expected: "at least 2 particles", Found: n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            cancel.ThrowIfCancellationRequested();
+            cancel.WaitHandle.WaitOne(live.Watch.PollInterval);
+            cancel.ThrowIfCancellationRequested();
+        }
+        var sizes = live.Catalog.PixelSizes;
+        if (sizes.Count > 1 || sizes[0] is null)
+            throw new CryoFlowDataException("micrographs of different pixel sizes; reconstruct one pixel size at a time",
+                new DataLocation(Field: "pixel size", Found: string.Join(", ", sizes)));
+        return new ParticleDataset(live.Catalog, live, live.Options.FinalBox, sizes[0]!.Value);
+    }
+
+    /// <summary>The fewest particles a live run starts with: a held-out set and one minibatch.</summary>
+    private static int StartsWith(Configuration.DataOptions options)
+    {
+        int n = 2;
+        while (n - options.TestSetSizeFor(n) < options.MinibatchSize) n++;
+        return n;
     }
 
     /// <summary>A bare stack: every image a particle, no CTF, no poses.</summary>

@@ -30,6 +30,9 @@ public sealed partial class ReconstructJob
     private (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta) OpenCheckpoint(CheckpointEntry entry)
     {
         var (contents, meta) = RunCheckpoint.Read(entry);
+        if (meta.LiveBatchCount is not null)
+            throw new ConfigException(new ConfigIssue("--watch", "the checkpoint is of a live (--watch) run, which cannot be resumed: its pool of particles is not kept. "
+                + "Its outputs up to the checkpoint are in the run folder; --restart starts a new run", entry.Path));
         if (meta.ParticleCount != _data.Count || meta.BoxSize != _box)
             throw new CheckpointFormatException("the checkpoint is of another dataset", new DataLocation(FilePath: contents.Path, Field: "particleCount, boxSize",
                 Expected: $"{_data.Count} particles of box {_box} ({_request.ParticlesPath})", Found: $"{meta.ParticleCount} of box {meta.BoxSize} ({meta.ParticlesPath})"));
@@ -72,7 +75,9 @@ public sealed partial class ReconstructJob
         WriteCheckpoint(session, report: false);
     }
 
-    private void CreateOptimisation(string? historySnapshot)
+    /// <param name="historySnapshot">a checkpoint's SAGD history, or null for an empty one</param>
+    /// <param name="snapshotBatches">the minibatches the snapshot holds (fewer than the plan's when a live run's plan grew since)</param>
+    private void CreateOptimisation(string? historySnapshot, int? snapshotBatches = null)
     {
         var cfg = _request.Config;
         int length = _volume.Length;
@@ -84,9 +89,10 @@ public sealed partial class ReconstructJob
         if (cfg.Optimiser.Kind == OptimiserKind.Sagd)
         {
             string dir = StateDirectory("history");
-            _history = historySnapshot is null ? DiskGradientHistory.Create(dir, _plan.BatchCount, _box) : DiskGradientHistory.Open(historySnapshot, dir, _plan.BatchCount, _box);
+            _history = historySnapshot is null ? DiskGradientHistory.Create(dir, _plan.BatchCount, _box)
+                : DiskGradientHistory.Open(historySnapshot, dir, snapshotBatches ?? _plan.BatchCount, _box);
         }
-        _optimiser = cfg.Optimiser.CreateOptimiser(length, _plan.BatchCount, _history);
+        _optimiser = cfg.Optimiser.CreateOptimiser(length, _history?.BatchCount ?? _plan.BatchCount, _history);
     }
 
     private void CreateSampling(string? snapshot)
@@ -115,8 +121,9 @@ public sealed partial class ReconstructJob
         _iteration = (int)meta.Iteration;
         _volume = contents.Floats(RunCheckpoint.VolumeSection, length);
         _modelScale = meta.ModelScale;
-        CreateOptimisation(File.Exists(entry.File(RunCheckpoint.HistoryFile)) ? entry.File(RunCheckpoint.HistoryFile) : null);
+        CreateOptimisation(File.Exists(entry.File(RunCheckpoint.HistoryFile)) ? entry.File(RunCheckpoint.HistoryFile) : null, meta.LiveBatchCount);
         RestoreOptimiser(contents, meta.Optimiser);
+        (_optimiser as SagdOptimiser)?.Grow(_plan.BatchCount); // a live run rolled back past a growth of its plan: the new minibatches unseen
         CreateSampling(File.Exists(entry.File(RunCheckpoint.SamplingFile)) ? entry.File(RunCheckpoint.SamplingFile) : null);
 
         // the stages entered so far, replayed so that importance-sampling states recorded on earlier levels stay usable
@@ -138,7 +145,7 @@ public sealed partial class ReconstructJob
             _sampling.ImportGlobals(Enumerable.Range(0, meta.GlobalWeights.Count)
                 .Select(f => (contents.Doubles($"sampling.global.{f}"), meta.GlobalWeights[f])).ToArray());
 
-        RestorePoses(entry, contents);
+        RestorePoses(entry, contents, meta.ParticleCount);
         foreach (var r in meta.Rejected) _rejected.Add(r.Particle, r.Reason);
         _bestTestNll = meta.BestTestNll;
         _sinceImprovement = meta.SinceImprovement;
@@ -232,6 +239,7 @@ public sealed partial class ReconstructJob
             Rollbacks = _rollbacks,
             GlobalWeights = globals.Select(g => g.Weight).ToArray(),
             Rejected = _rejected.Snapshot().Select(r => new RejectedEntry(r.Particle, r.Reason)).ToArray(),
+            LiveBatchCount = _live is null ? null : _plan.BatchCount,
         };
         var clock = Stopwatch.StartNew();
         var written = _checkpoints.Write(_done, draft =>
@@ -322,17 +330,18 @@ public sealed partial class ReconstructJob
     }
 
     /// <summary>The poses of a checkpoint: its poses.snap, or (checkpoints written before it existed) its poses section.</summary>
-    private void RestorePoses(CheckpointEntry entry, CheckpointContents contents)
+    /// <param name="count">the particles the checkpoint has poses of (fewer than now when a live run's pool grew since)</param>
+    private void RestorePoses(CheckpointEntry entry, CheckpointContents contents, int count)
     {
         _poses?.Dispose();
         _poses = null;
         string snapshot = entry.File(RunCheckpoint.PosesFile);
-        if (File.Exists(snapshot))
+        if (File.Exists(snapshot)) _poses = PoseStore.Open(snapshot, PosesPath, count);
+        else
         {
-            _poses = PoseStore.Open(snapshot, PosesPath, _data.Count);
-            return;
+            _poses = PoseStore.Create(PosesPath, count);
+            _poses.Import(contents.Doubles(RunCheckpoint.PosesSection, count * PoseStore.Fields));
         }
-        _poses = PoseStore.Create(PosesPath, _data.Count);
-        _poses.Import(contents.Doubles(RunCheckpoint.PosesSection, _data.Count * PoseStore.Fields));
+        _poses.Grow(_data.Count);
     }
 }

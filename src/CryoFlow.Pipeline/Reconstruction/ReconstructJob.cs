@@ -17,7 +17,9 @@ using Serilog;
 namespace CryoFlow.Pipeline.Reconstruction;
 
 /// <summary>Progress of a run, for the console display.</summary>
-public readonly record struct RunProgress(long Iteration, long MaxIterations, double Resolution, double Objective, double? TestNll, double ParticlesPerSecond, TimeSpan Elapsed, string Stage);
+/// <param name="Particles">particles in the run (a live run's pool grows)</param>
+public readonly record struct RunProgress(long Iteration, long MaxIterations, double Resolution, double Objective, double? TestNll, double ParticlesPerSecond, TimeSpan Elapsed, string Stage,
+    int Particles = 0);
 
 /// <summary>
 /// `cryoflow reconstruct`: ab-initio reconstruction from a random start by SAGD over minibatches with
@@ -91,6 +93,12 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly FourierVolume _transform;
     private readonly GradientAssembler _assembler;
     private readonly MinibatchPlan _plan;
+
+    /// <summary>Live mode: the growing pool (null for a fixed dataset), and the particles that have joined the plan.</summary>
+    private readonly Stages.Extract.Watch.LiveParticles? _live;
+    private int _joined;
+    private TimeSpan _lastPoll;
+    private DateTimeOffset _lastArrival = DateTimeOffset.Now;
     private readonly RejectedParticles _rejected = new();
     /// <summary>Each particle's most probable pose and its probability, on disk (RUN/state/poses.bin).</summary>
     private PoseStore? _poses;
@@ -169,6 +177,8 @@ public sealed partial class ReconstructJob : IDisposable
         // then the circular mask at the particle radius (REFERENCE 1.4)
         _preparation = cfg.Data.PreparationFor(_box, _apix);
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
+        _live = request.Live;
+        _joined = data.Count;
         IParticleImageSource source = data.Images;
         if (request.ImageSource is { } wrap) source = wrap(source);
         _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Catalog[i].Image.ToImageName());
@@ -217,7 +227,8 @@ public sealed partial class ReconstructJob : IDisposable
     {
         request.Config.Validate();
         RefuseUnsupported(request.Config);
-        var data = ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
+        var data = request.Live is { } live ? ParticleDataset.WaitForLive(live, request.Config.Data, log, cancel)
+            : ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
         using var job = new ReconstructJob(request, log, data);
         return job.Execute(progress, cancel);
     }
@@ -234,6 +245,8 @@ public sealed partial class ReconstructJob : IDisposable
         (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta)? resume = _request.ResumeFrom is CheckpointEntry entry ? OpenCheckpoint(entry) : null;
         if (_request.BadParticles == BadParticlePolicy.Fail && resume is null) CheckEveryParticle(cancel);
 
+        if (_request.CacheDirectory is not null && _live is not null)
+            throw new Configuration.ConfigException(new Configuration.ConfigIssue("--cache", "a live (--watch) run's pool grows; the prepared-particle cache is sized when it opens and cannot follow it", "command line"));
         if (_request.CacheDirectory is string cache)
             _cache = PreparedParticleCache.Open(cache, _request.ParticlesPath, _data, _rotator, _preparation, _apix, _log);
         Directory.CreateDirectory(_run);
@@ -268,6 +281,11 @@ public sealed partial class ReconstructJob : IDisposable
         while (true)
         {
             var outcome = RunIterations(test, progress, session, cancel);
+            if (outcome.Grow)
+            {
+                JoinArrivals();
+                continue;
+            }
             if (outcome.Divergence is not Divergence divergence)
             {
                 reason = outcome.Reason;
@@ -325,7 +343,8 @@ public sealed partial class ReconstructJob : IDisposable
     /// <param name="Problem">what was seen</param>
     private sealed record Divergence(long Iteration, long LastGood, string Problem);
 
-    private readonly record struct Outcome(StopReason Reason, Divergence? Divergence);
+    /// <param name="Grow">a live run's arrivals are to join the plan before the next iteration (an epoch starts)</param>
+    private readonly record struct Outcome(StopReason Reason, Divergence? Divergence, bool Grow = false);
 
     /// <summary>Iterations from <see cref="_done"/> + 1 until a stop or a divergence; the input feeder lives as long.</summary>
     private Outcome RunIterations(List<PreparedMessage> test, Action<RunProgress>? progress, Stopwatch session, CancellationToken cancel)
@@ -341,9 +360,19 @@ public sealed partial class ReconstructJob : IDisposable
                 if (cancel.IsCancellationRequested) return new Outcome(StopReason.Cancelled, null);
                 if (cfg.Run.TimeLimitMinutes is double limit && session.Elapsed.TotalMinutes >= limit) return new Outcome(StopReason.TimeLimit, null);
                 long it = _done + 1;
+                if (_live is not null)
+                {
+                    if (PollLive(session) is string ended)
+                    {
+                        _log.Information("Watch ended: {Reason}", ended);
+                        return new Outcome(StopReason.WatchEnded, null);
+                    }
+                    if (ArrivalsJoinAt(it)) return new Outcome(StopReason.Cancelled, null, Grow: true);
+                }
                 var divergence = Iterate(it, test, buffer, progress, session, feederStop.Token);
                 if (divergence is not null) return new Outcome(StopReason.Cancelled, divergence);
-                if (_sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
+                // while watching, only the watch or a hard cap ends the run: more data may still come
+                if (_live is null && _sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
             }
             return new Outcome(StopReason.MaxIterations, null);
         }
@@ -436,10 +465,12 @@ public sealed partial class ReconstructJob : IDisposable
                 ResidentBytes = Environment.WorkingSet,
                 ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
                 Rejected = _rejected.Count,
+                Particles = _data.Count,
+                TrainingParticles = _plan.TrainingCount,
             };
             _metrics!.Append(line);
             progress?.Invoke(new RunProgress(it, cfg.Run.MaxIterations, 1 / _maxFrequency, objective, _lastTestNll, line.ParticlesPerSecond,
-                TimeSpan.FromSeconds(line.WallSeconds), $"stage {_stage}"));
+                TimeSpan.FromSeconds(line.WallSeconds), $"stage {_stage}", _data.Count));
             if (cfg.Output.MapEvery > 0 && it % cfg.Output.MapEvery == 0)
                 WriteMap(Path.Combine(_run, "iterations", $"map_{it:D6}.mrc"), _volume, $"CryoFlow iteration {it}");
             if (CheckpointDue(session)) WriteCheckpoint(session, report: true);

@@ -80,6 +80,9 @@ public sealed record CheckpointMeta
     public IReadOnlyList<double> GlobalWeights { get; init; } = [];
 
     public IReadOnlyList<RejectedEntry> Rejected { get; init; } = [];
+
+    /// <summary>A live (--watch) run's: its pool had <see cref="ParticleCount"/> particles and its plan this many minibatches (null: not live).</summary>
+    public int? LiveBatchCount { get; init; }
 }
 
 /// <param name="Seed">run.seed</param>
