@@ -162,6 +162,24 @@ public class ParticleCatalogTests
         Assert.Throws<ArgumentException>(() => catalog.Append(new Particle(new ParticleRef("x", 0), catalog.Group(1), 1.5, null, null, null, 700)));
     }
 
+    private static void SameAsTable(ParticleTable table, ParticleCatalog catalog)
+    {
+        Assert.Equal(table.Count, catalog.Count);
+        Assert.Equal(table.HasCtf, catalog.HasCtf);
+        Assert.Equal(table.HasPoses, catalog.HasPoses);
+        Assert.Equal(table.OpticsGroups, catalog.OpticsGroups);
+        for (int i = 0; i < table.Count; i++)
+        {
+            Assert.Equal(table[i], catalog[i]);
+            Assert.Equal(table.ImageLocation(i), catalog.ImageLocation(i));
+        }
+    }
+}
+
+/// <summary>Managed memory, measured alone in the process (other tests allocating at the same time would blur it).</summary>
+[Collection(nameof(State.StateMemoryCollection))]
+public class ParticleCatalogMemoryTests
+{
     [Fact]
     public void ResidentMemoryOfAStreamedCatalogDoesNotHoldTheRows()
     {
@@ -178,18 +196,5 @@ public class ParticleCatalogTests
         Assert.Equal(50_000, catalog.Count);
         Assert.Equal(10000 + 49_999, catalog[49_999].Ctf!.Value.DefocusU);
         Assert.True(held < 2_000_000, $"the catalog holds {held:N0} managed bytes for 50,000 particles");
-    }
-
-    private static void SameAsTable(ParticleTable table, ParticleCatalog catalog)
-    {
-        Assert.Equal(table.Count, catalog.Count);
-        Assert.Equal(table.HasCtf, catalog.HasCtf);
-        Assert.Equal(table.HasPoses, catalog.HasPoses);
-        Assert.Equal(table.OpticsGroups, catalog.OpticsGroups);
-        for (int i = 0; i < table.Count; i++)
-        {
-            Assert.Equal(table[i], catalog[i]);
-            Assert.Equal(table.ImageLocation(i), catalog.ImageLocation(i));
-        }
     }
 }
