@@ -25,7 +25,8 @@ public interface IParticleLookup
 /// <summary>
 /// The particles of a run kept on disk, so that resident memory does not grow with their number: one fixed-size
 /// binary record per particle (stack and micrograph as indices into de-duplicated path lists, image index, optics
-/// group, pixel size, CTF, pose, half-set, source row and line) in a scratch file deleted on close, read back by
+/// group, pixel size, CTF, pose, half-set, source row and line) in a scratch file of the temp folder (unlinked as soon
+/// as it is open on Unix, deleted on close on Windows, so nothing is left however the process ends), read back by
 /// position (<see cref="RandomAccess"/>, not a memory map, whose pages would count as resident) through a small page
 /// cache. Records can be appended while the catalog is read (a live run's pool grows).
 /// <para>Writing back (<see cref="WriteStar"/>) keeps every original column: a STAR file is read a second time as a
@@ -74,7 +75,14 @@ public sealed class ParticleCatalog : IParticleLookup, IDisposable
         SourcePath = sourcePath;
         Stacks = resolver;
         string scratch = Path.Combine(Path.GetTempPath(), $"cryoflow-catalog-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
-        _file = File.OpenHandle(scratch, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+        if (OperatingSystem.IsWindows())
+            _file = File.OpenHandle(scratch, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+        else
+        {
+            // unlinked at once: the open handle keeps the data, and the system frees it however the process ends (a kill too)
+            _file = File.OpenHandle(scratch, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            File.Delete(scratch);
+        }
     }
 
     /// <summary>Particles: the records written so far.</summary>

@@ -197,4 +197,14 @@ public class ParticleCatalogMemoryTests
         Assert.Equal(10000 + 49_999, catalog[49_999].Ctf!.Value.DefocusU);
         Assert.True(held < 2_000_000, $"the catalog holds {held:N0} managed bytes for 50,000 particles");
     }
+
+    [Fact]
+    public void TheScratchFileLeavesNothingInTheTempFolderEvenIfTheProcessIsKilled()
+    {
+        // on Unix the file is unlinked as soon as it is open: a SIGKILLed run cannot leave it behind
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Windows deletes it on close instead");
+        using var catalog = ParticleCatalog.Read(TestPaths.RealData("real/relion31.star"));
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"cryoflow-catalog-{Environment.ProcessId}-*"));
+        Assert.Equal(ParticleTable.Read(TestPaths.RealData("real/relion31.star"))[0], catalog[0]);
+    }
 }
