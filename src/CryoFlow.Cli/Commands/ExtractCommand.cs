@@ -14,17 +14,13 @@ public static class ExtractCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (0: all cores).", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder: <micrograph>_particles.mrcs per micrograph, particles.star, extract.log.", Required = true };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log to the console too." };
-        var watch = new Option<bool>("--watch") { Description = "Live mode: keep polling for new micrographs and picks during a session, extract each micrograph once its files are complete and stable, and rewrite particles.star as the particles grow." };
-        var poll = new Option<string>("--poll") { Description = "Live mode: time between polls (e.g. 30s, 2m).", DefaultValueFactory = _ => "30s" };
-        var until = new Option<string?>("--watch-until") { Description = "Live mode: stop at this time (08:00, 2025-06-01T08:00) or after this long (12h)." };
-        var idle = new Option<string?>("--watch-idle") { Description = "Live mode: stop when no new micrograph has come for this long (e.g. 30m)." };
-        var stopFile = new Option<FileInfo?>("--watch-stop-file") { Description = "Live mode: stop when this file appears." };
+        var watch = new WatchArguments("extract it into its stack and rewrite particles.star");
         var command = new Command("extract", "Extract particles from micrographs at picked coordinates (RELION, crYOLO, EMAN, Topaz picks; RELION or CTFFIND4 CTF) into per-micrograph stacks and a RELION 3.1 particles.star.");
         foreach (var o in args.All) command.Options.Add(o);
         command.Options.Add(threads);
         command.Options.Add(output);
         command.Options.Add(verbose);
-        foreach (var o in new Option[] { watch, poll, until, idle, stopFile }) command.Options.Add(o);
+        foreach (var o in watch.All) command.Options.Add(o);
         command.SetAction(pr =>
         {
             ExtractionRequest request;
@@ -32,14 +28,7 @@ public static class ExtractCommand
             try
             {
                 request = args.Read(pr, pr.GetValue(threads));
-                if (pr.GetValue(watch))
-                {
-                    live = new WatchOptions(WatchOptions.ParseDuration(pr.GetValue(poll)!, "--poll"),
-                        pr.GetValue(until) is string u ? WatchOptions.ParseUntil(u, DateTimeOffset.Now) : null,
-                        pr.GetValue(idle) is string i ? WatchOptions.ParseDuration(i, "--watch-idle") : null,
-                        pr.GetValue(stopFile)?.FullName);
-                    live.Validate();
-                }
+                live = watch.Read(pr);
             }
             catch (ArgumentException e)
             {

@@ -47,6 +47,7 @@ public static class ReconstructCommand
         public Option<bool> Restart { get; } = new("--restart") { Description = "Start over even if --out holds a checkpoint (the earlier run's outputs are removed)." };
         public Option<bool> AllowConfigChange { get; } = new("--allow-config-change") { Description = "Resume even though a setting that changes the result differs from the checkpoint's (the change is logged)." };
         public ExtractArguments Extract { get; } = new();
+        public WatchArguments Watch { get; } = new("add its particles to the run; new particles join the minibatches at the next epoch");
         public Option<DirectoryInfo?> ExtractTo { get; } = new("--extract-to") { Description = "With --micrographs: write the extracted stacks and particles.star there first (default: cut particles as they are read, writing no stack)." };
 
         public Command Command { get; }
@@ -59,6 +60,7 @@ public static class ReconstructCommand
                 CheckpointEvery, CheckpointMinutes, Cache, MaxMemory, Restart, AllowConfigChange, ExtractTo,
             };
             foreach (var o in Extract.All) Command.Options.Add(o);
+            foreach (var o in Watch.All) Command.Options.Add(o);
         }
     }
 
@@ -203,6 +205,7 @@ public static class ReconstructCommand
         {
             var given = Invocation.From(pr, s);
             ExtractionRequest? picks = null;
+            WatchOptions? live;
             try
             {
                 if (s.Extract.Given(pr))
@@ -210,13 +213,16 @@ public static class ReconstructCommand
                     if (given.Particles is not null) throw new ArgumentException("give a particle file or --micrographs with --coords, not both");
                     picks = s.Extract.Read(pr, pr.GetValue(s.Threads) ?? 0, pr.GetValue(s.ExtractTo)?.FullName);
                 }
+                live = s.Watch.Read(pr);
+                if (live is not null && picks is null) throw new ArgumentException("--watch follows micrographs and picks: give --micrographs, --coords and --box");
+                if (live is not null && picks!.ExtractTo is not null) throw new ArgumentException("--watch cuts particles as they are read; for stacks use cryoflow extract --watch");
             }
             catch (ArgumentException e)
             {
                 io.Error.WriteLine("cryoflow reconstruct: " + e.Message);
                 return ExitCodes.Usage;
             }
-            return Execute(io, given, pr.GetValue(s.Restart), pr.GetValue(s.AllowConfigChange), s, picks);
+            return Execute(io, given, pr.GetValue(s.Restart), pr.GetValue(s.AllowConfigChange), s, picks, live);
         });
         return s.Command;
     }
@@ -237,12 +243,23 @@ public static class ReconstructCommand
             Verbose = verbose,
         }, restart: false, allowConfigChange: false, new Symbols(), picks);
 
-    private static int Execute(ConsoleIo io, Invocation given, bool restart, bool allowConfigChange, Symbols symbols, ExtractionRequest? picks = null)
+    private static int Execute(ConsoleIo io, Invocation given, bool restart, bool allowConfigChange, Symbols symbols, ExtractionRequest? picks = null, WatchOptions? live = null)
     {
         string run = given.Out ?? throw new InvalidOperationException("--out is required");
         // the checkpoint to resume, and everything that decides the run, before the log (and so the folder) is touched
         var notes = new List<string>();
         var found = restart ? null : RunCheckpoint.FindResumable(run, new LoggerConfiguration().WriteTo.Sink(new NoteSink(notes)).CreateLogger());
+        if (live is not null && found is not null)
+        {
+            io.Error.WriteLine($"cryoflow reconstruct: --watch starts a new live run, and {run} holds a checkpoint; give --restart to start over there, or another --out");
+            return ExitCodes.Usage;
+        }
+        if (found?.Meta.LiveBatchCount is not null)
+        {
+            io.Error.WriteLine($"cryoflow reconstruct: {run} holds a live (--watch) run, which cannot be resumed (its pool of particles is not kept); "
+                + "its outputs up to its last checkpoint are there. --restart starts a new run in that folder");
+            return ExitCodes.BadInput;
+        }
         Invocation effective;
         ReconstructConfig config;
         if (found is { } checkpoint)
@@ -298,11 +315,13 @@ public static class ReconstructCommand
             Arguments = effective.ToArguments(),
             CacheDirectory = effective.Cache,
             MaxMemoryBytes = budget,
+            Live = live is null ? null : new LiveParticles(picks!.Sources, picks.Options, live, log),
         };
         var display = new RunDisplay(io.Error);
         using var cancel = new CancellationTokenSource();
         using var signals = new StopSignals(io.Error, cancel);
         ReconstructResult result;
+        using var pool = request.Live;
         try
         {
             result = ReconstructJob.Run(request, log, display.Report, cancel.Token);
@@ -389,7 +408,7 @@ internal sealed class RunDisplay(TextWriter error)
         double perIteration = p.Iteration > 0 ? p.Elapsed.TotalSeconds / p.Iteration : 0;
         var eta = TimeSpan.FromSeconds(perIteration * Math.Max(0, p.MaxIterations - p.Iteration));
         error.Write(string.Create(CultureInfo.InvariantCulture,
-            $"\rreconstruct {p.Stage}: iteration {p.Iteration}/{p.MaxIterations}, {p.Resolution:F1} Å, objective {p.Objective:G6}, test NLL {p.TestNll?.ToString("G6", CultureInfo.InvariantCulture) ?? "-"}, {p.ParticlesPerSecond:F0} particles/s, at most {eta:hh\\:mm\\:ss} left   "));
+            $"\rreconstruct {p.Stage}: iteration {p.Iteration}/{p.MaxIterations}, {p.Particles:N0} particles, {p.Resolution:F1} Å, objective {p.Objective:G6}, test NLL {p.TestNll?.ToString("G6", CultureInfo.InvariantCulture) ?? "-"}, {p.ParticlesPerSecond:F0} particles/s, at most {eta:hh\\:mm\\:ss} left   "));
         _wrote = true;
     }
 

@@ -34,6 +34,10 @@ public sealed class ParticleColumn
     public static ParticleColumn FromDoubles(string label, IReadOnlyList<double> values) =>
         new(label, values.Count, i => Star.StarNumbers.Format(values[i]));
 
+    /// <summary>Numbers made on demand (e.g. read from a disk-backed store as the file is written), printed to read back exactly.</summary>
+    public static ParticleColumn FromDoubles(string label, int count, Func<int, double> valueOf) =>
+        new(label, count, i => Star.StarNumbers.Format(valueOf(i)));
+
     public static ParticleColumn FromInts(string label, IReadOnlyList<int> values) =>
         new(label, values.Count, i => values[i].ToString(CultureInfo.InvariantCulture));
 

@@ -13,20 +13,20 @@ namespace CryoFlow.Formats.Particles;
 /// </summary>
 public sealed class ParticleImageReader : IParticleImageSource, IDisposable
 {
-    private readonly ParticleTable _table;
+    private readonly IParticleLookup _table;
     private readonly MrcReaderCache _stacks;
 
     /// <param name="table">the particles</param>
     /// <param name="maxOpenStacks">stacks kept open at once</param>
     /// <param name="logger">for the stacks' header warnings (once per stack)</param>
-    public ParticleImageReader(ParticleTable table, int maxOpenStacks = 64, ILogger? logger = null)
+    public ParticleImageReader(IParticleLookup table, int maxOpenStacks = 64, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenStacks, 1);
         _table = table;
         _stacks = new MrcReaderCache(maxOpenStacks, logger ?? Log.Logger);
     }
 
-    public ParticleTable Table => _table;
+    public IParticleLookup Particles => _table;
 
     /// <summary>Width and height of particle <paramref name="index"/>'s image, from its stack's header.</summary>
     public (int Width, int Height) ImageSize(int index) => Use(index, r => (r.Width, r.Height));

@@ -27,33 +27,73 @@ internal static class ParticleStarReader
 {
     public static ParticleTable Read(StarDocument doc, ParticleReadOptions options)
     {
-        var opticsBlock = doc.Blocks.FirstOrDefault(b => b.Name == "optics" && b.Loop is not null);
+        var opticsBlock = FindOpticsBlock(doc);
         var particleBlock = FindParticleBlock(doc, opticsBlock);
-        var groups = opticsBlock is null ? null : ReadOpticsGroups(opticsBlock.Loop!, options);
         var t = particleBlock.Loop!;
-
-        int cImage = t.RequireColumn(L.ImageName);
-        int cGroup = t.IndexOf(L.OpticsGroup);
-        int cApix = t.IndexOf(L.ImagePixelSize), cDet = t.IndexOf(L.DetectorPixelSize), cMag = t.IndexOf(L.Magnification);
-        int cKv = t.IndexOf(L.Voltage), cCs = t.IndexOf(L.SphericalAberration), cQ0 = t.IndexOf(L.AmplitudeContrast);
-        int cDfU = t.IndexOf(L.DefocusU), cDfV = t.IndexOf(L.DefocusV), cDfA = t.IndexOf(L.DefocusAngle);
-        int cPhase = t.IndexOf(L.PhaseShift), cB = t.IndexOf(L.CtfBfactor), cScale = t.IndexOf(L.CtfScalefactor);
-        int cRot = t.IndexOf(L.AngleRot), cTilt = t.IndexOf(L.AngleTilt), cPsi = t.IndexOf(L.AnglePsi);
-        int cOxA = t.IndexOf(L.OriginXAngst), cOyA = t.IndexOf(L.OriginYAngst), cOx = t.IndexOf(L.OriginX), cOy = t.IndexOf(L.OriginY);
-        int cSubset = t.IndexOf(L.RandomSubset);
-        if (cDet >= 0 != cMag >= 0) { cDet = -1; cMag = -1; } // one without the other says nothing
-        bool hasCtf = cDfU >= 0;
-        bool hasPose = cRot >= 0 || cTilt >= 0 || cPsi >= 0 || cOxA >= 0 || cOyA >= 0 || cOx >= 0 || cOy >= 0;
-
-        if (groups is not null && cGroup < 0 && groups.Count != 1)
-            t.RequireColumn(L.OpticsGroup, $"data_optics has {groups.Count} groups");
-
-        var byNumber = groups?.ToDictionary(g => g.Number);
-        var built = new Dictionary<OpticsSettings, OpticsGroup>();
-        var stacks = new StackNames();
+        var rows = new RowParser(t, opticsBlock, options);
         var particles = new Particle[t.RowCount];
+        for (int r = 0; r < t.RowCount; r++) particles[r] = rows.Parse(t, r, r);
+        var resolver = Resolver(doc.SourcePath, options);
+        return new ParticleTable(particles, rows.Groups(), rows.Stacks.ToArray(), doc, particleBlock, opticsBlock, resolver, rows.HasCtf, rows.HasPoses);
+    }
 
-        for (int r = 0; r < t.RowCount; r++)
+    internal static StarBlock? FindOpticsBlock(StarDocument doc) => doc.Blocks.FirstOrDefault(b => b.Name == "optics" && b.Loop is not null);
+
+    internal static StackPathResolver Resolver(string? sourcePath, ParticleReadOptions options)
+    {
+        string? folder = sourcePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(sourcePath));
+        return new StackPathResolver(folder, options.DataDir, options.WorkingDirectory);
+    }
+
+    /// <summary>
+    /// Turns particle rows into <see cref="Particle"/>s, one row at a time (so a streamed loop needs no table of rows):
+    /// the column positions are found once from the labels; optics groups built from per-particle values (RELION 3.0)
+    /// and distinct stack paths accumulate as rows go by.
+    /// </summary>
+    internal sealed class RowParser
+    {
+        private readonly int cImage, cGroup, cApix, cDet, cMag, cKv, cCs, cQ0, cDfU, cDfV, cDfA, cPhase, cB, cScale, cRot, cTilt, cPsi, cOxA, cOyA, cOx, cOy, cSubset;
+        private readonly List<OpticsGroup>? _groups;
+        private readonly Dictionary<int, OpticsGroup>? _byNumber;
+        private readonly Dictionary<OpticsSettings, OpticsGroup> _built = [];
+        private readonly StackNames _stacks = new();
+        private readonly ParticleReadOptions _options;
+
+        public RowParser(StarTable t, StarBlock? opticsBlock, ParticleReadOptions options)
+        {
+            _options = options;
+            _groups = opticsBlock is null ? null : ReadOpticsGroups(opticsBlock.Loop!, options);
+            cImage = t.RequireColumn(L.ImageName);
+            cGroup = t.IndexOf(L.OpticsGroup);
+            (cApix, cDet, cMag) = (t.IndexOf(L.ImagePixelSize), t.IndexOf(L.DetectorPixelSize), t.IndexOf(L.Magnification));
+            (cKv, cCs, cQ0) = (t.IndexOf(L.Voltage), t.IndexOf(L.SphericalAberration), t.IndexOf(L.AmplitudeContrast));
+            (cDfU, cDfV, cDfA) = (t.IndexOf(L.DefocusU), t.IndexOf(L.DefocusV), t.IndexOf(L.DefocusAngle));
+            (cPhase, cB, cScale) = (t.IndexOf(L.PhaseShift), t.IndexOf(L.CtfBfactor), t.IndexOf(L.CtfScalefactor));
+            (cRot, cTilt, cPsi) = (t.IndexOf(L.AngleRot), t.IndexOf(L.AngleTilt), t.IndexOf(L.AnglePsi));
+            (cOxA, cOyA, cOx, cOy) = (t.IndexOf(L.OriginXAngst), t.IndexOf(L.OriginYAngst), t.IndexOf(L.OriginX), t.IndexOf(L.OriginY));
+            cSubset = t.IndexOf(L.RandomSubset);
+            if (cDet >= 0 != cMag >= 0) { cDet = -1; cMag = -1; } // one without the other says nothing
+            HasCtf = cDfU >= 0;
+            HasPoses = cRot >= 0 || cTilt >= 0 || cPsi >= 0 || cOxA >= 0 || cOyA >= 0 || cOx >= 0 || cOy >= 0;
+            if (_groups is not null && cGroup < 0 && _groups.Count != 1)
+                t.RequireColumn(L.OpticsGroup, $"data_optics has {_groups.Count} groups");
+            _byNumber = _groups?.ToDictionary(g => g.Number);
+        }
+
+        public bool HasCtf { get; }
+
+        public bool HasPoses { get; }
+
+        /// <summary>Each stack path as written, once, in order of first use.</summary>
+        public List<string> Stacks => _stacks.Distinct;
+
+        /// <summary>The optics groups in number order: data_optics's, or those built from the rows so far.</summary>
+        public OpticsGroup[] Groups() => (_groups ?? _built.Values.ToList()).OrderBy(x => x.Number).ToArray();
+
+        /// <param name="t">the loop</param>
+        /// <param name="r">the row in <paramref name="t"/></param>
+        /// <param name="sourceRow">the row's index in the whole loop (<see cref="Particle.SourceRow"/>)</param>
+        public Particle Parse(StarTable t, int r, int sourceRow)
         {
             var name = t.GetUtf8(r, cImage);
             string? problem = ParticleRef.TrySplit(name, out int index, out int pathStart);
@@ -62,18 +102,18 @@ internal static class ParticleStarReader
                 string text = Encoding.UTF8.GetString(name);
                 throw new StarFormatException($"{problem}: '{text}'", t.Where(r, cImage, "N@path with N a whole number from 1", $"'{text}'"));
             }
-            var image = new ParticleRef(stacks.Get(name[pathStart..]), index);
+            var image = new ParticleRef(_stacks.Get(name[pathStart..]), index);
 
             OpticsGroup? g = null;
-            if (byNumber is not null)
+            if (_byNumber is not null)
             {
-                if (cGroup < 0) g = groups![0];
+                if (cGroup < 0) g = _groups![0];
                 else
                 {
                     int n = t.GetInt32(r, cGroup);
-                    if (!byNumber.TryGetValue(n, out g))
+                    if (!_byNumber.TryGetValue(n, out g))
                         throw new StarFormatException($"optics group {n} is not in data_optics",
-                            t.Where(r, cGroup, "one of " + string.Join(", ", byNumber.Keys), n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                            t.Where(r, cGroup, "one of " + string.Join(", ", _byNumber.Keys), n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 }
             }
 
@@ -83,20 +123,20 @@ internal static class ParticleStarReader
             double? apix = cApix >= 0 ? Positive(t, r, cApix, t.GetDouble(r, cApix))
                 : cMag >= 0 ? FromDetector(t, r, cDet, cMag)
                 : g is not null ? g.PixelSizeAngst
-                : options.PixelSizeAngst;
+                : _options.PixelSizeAngst;
 
             if (g is null)
             {
                 var key = new OpticsSettings(apix, null, kv, cs, q0);
-                if (!built.TryGetValue(key, out g))
+                if (!_built.TryGetValue(key, out g))
                 {
-                    g = new OpticsGroup(built.Count + 1, OpticsGroup.DefaultName(built.Count + 1), key, null);
-                    built.Add(key, g);
+                    g = new OpticsGroup(_built.Count + 1, OpticsGroup.DefaultName(_built.Count + 1), key, null);
+                    _built.Add(key, g);
                 }
             }
 
             CtfParameters? ctf = null;
-            if (hasCtf)
+            if (HasCtf)
             {
                 double u = t.GetDouble(r, cDfU);
                 ctf = new CtfParameters(
@@ -112,7 +152,7 @@ internal static class ParticleStarReader
             }
 
             Pose? pose = null;
-            if (hasPose)
+            if (HasPoses)
             {
                 var angles = new EulerAngles(
                     cRot >= 0 ? t.GetDouble(r, cRot) : 0,
@@ -122,16 +162,11 @@ internal static class ParticleStarReader
             }
 
             int? subset = cSubset >= 0 ? t.GetInt32(r, cSubset) : null;
-            particles[r] = new Particle(image, g, apix, ctf, pose, subset, r);
+            return new Particle(image, g, apix, ctf, pose, subset, sourceRow);
         }
-
-        var allGroups = (groups ?? built.Values.ToList()).OrderBy(x => x.Number).ToArray();
-        string? folder = doc.SourcePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(doc.SourcePath));
-        var resolver = new StackPathResolver(folder, options.DataDir, options.WorkingDirectory);
-        return new ParticleTable(particles, allGroups, stacks.Distinct.ToArray(), doc, particleBlock, opticsBlock, resolver, hasCtf, hasPose);
     }
 
-    private static StarBlock FindParticleBlock(StarDocument doc, StarBlock? optics)
+    internal static StarBlock FindParticleBlock(StarDocument doc, StarBlock? optics)
     {
         var named = doc.Blocks.FirstOrDefault(b => b.Name == "particles" && b.Loop is not null);
         if (named is not null)

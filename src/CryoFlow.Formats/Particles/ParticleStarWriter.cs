@@ -22,89 +22,121 @@ public static class ParticleStarWriter
 
     /// <summary>Writes atomically (temporary file, then rename).</summary>
     public static void Write(string path, ParticleTable table, params IEnumerable<ParticleColumn> columns) =>
-        StarWriter.WriteFile(ToStarDocument(table, columns), path);
+        Write(path, new TableRows(table), columns);
 
-    /// <summary>
-    /// The document <see cref="Write"/> writes. Its particle table borrows the source table's cell arrays
-    /// (changing the returned document copies them first; changing the source afterwards shows through).
-    /// </summary>
+    /// <summary>The document <see cref="Write"/> writes (written to memory and read back).</summary>
     public static StarDocument ToStarDocument(ParticleTable table, params IEnumerable<ParticleColumn> columns)
+    {
+        using var ms = new MemoryStream();
+        Write(ms, new TableRows(table), columns);
+        ms.Position = 0;
+        return StarReader.Read(ms);
+    }
+
+    /// <summary>Writes the rows of <paramref name="rows"/> atomically, streamed: memory does not grow with their number.</summary>
+    internal static void Write(string path, ParticleRowSource rows, IEnumerable<ParticleColumn> columns)
+    {
+        var overrides = Check(rows, columns);
+        using var w = StarStreamWriter.Create(path, Version(rows));
+        Write(w, rows, overrides);
+        w.Complete();
+    }
+
+    private static void Write(Stream stream, ParticleRowSource rows, IEnumerable<ParticleColumn> columns)
+    {
+        var overrides = Check(rows, columns);
+        using var w = StarStreamWriter.Create(stream, Version(rows));
+        Write(w, rows, overrides);
+        w.Complete();
+    }
+
+    private static int Version(ParticleRowSource rows) => rows.Document.Version is >= StarVersions.Relion31 ? rows.Document.Version.Value : StarVersions.Relion31;
+
+    private static List<ParticleColumn> Check(ParticleRowSource rows, IEnumerable<ParticleColumn> columns)
     {
         var overrides = columns.ToList();
         foreach (var o in overrides)
-            if (o.Count != table.Count) throw new ArgumentException($"column _{o.Label} has {o.Count} values for {table.Count} particles", nameof(columns));
+            if (o.Count != rows.Count) throw new ArgumentException($"column _{o.Label} has {o.Count} values for {rows.Count} particles", nameof(columns));
         var dup = overrides.GroupBy(o => o.Label).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"column _{dup.Key} given twice", nameof(columns));
-
-        var src = table.Source;
-        var doc = new StarDocument(src.Version is >= StarVersions.Relion31 ? src.Version : StarVersions.Relion31);
-        foreach (var b in src.Blocks)
-        {
-            if (b == table.OpticsBlock) doc.Add(OpticsFromSource(table));
-            else if (b == table.ParticleBlock)
-            {
-                if (table.OpticsBlock is null) doc.Add(OpticsFromGroups(table));
-                doc.Add(Particles(table, overrides));
-            }
-            else doc.Add(b.Clone());
-        }
-        return doc;
+        return overrides;
     }
 
-    private static StarBlock Particles(ParticleTable table, List<ParticleColumn> overrides)
+    private static void Write(StarStreamWriter w, ParticleRowSource rows, List<ParticleColumn> overrides)
     {
-        var t = table.ParticleBlock.Loop!;
-        var ps = table.Particles;
-        int n = ps.Count;
-        bool identity = n == t.RowCount;
-        for (int i = 0; identity && i < n; i++) identity = ps[i].SourceRow == i;
-        bool convert = table.OpticsBlock is null;
-        var fresh = new Fresh(n);
-
-        var cols = new List<StarTable.Column>(t.ColumnCount + overrides.Count + 2);
-        foreach (var c in t.Columns)
+        foreach (var b in rows.Document.Blocks)
         {
-            if (convert && MovedToOptics.Contains(c.Label)) continue;
-            if (c.Label == L.OriginX || c.Label == L.OriginY)
+            if (b == rows.OpticsBlock) w.WriteBlock(OpticsFromSource(rows));
+            else if (b == rows.ParticleBlock)
+            {
+                if (rows.OpticsBlock is null) w.WriteBlock(OpticsFromGroups(rows.Groups));
+                var plan = Plan(rows, overrides);
+                var head = new StarBlock("particles");
+                foreach (var pair in b.Pairs) head.SetValue(pair.Label, pair.Value);
+                w.BeginLoop(head, plan.Select(c => c.Label).ToArray());
+                rows.ForEach((t, r, k, in p) =>
+                {
+                    foreach (var c in plan) w.WriteCell(c.Value(t, r, k, p));
+                    w.EndRow();
+                });
+                w.EndLoop();
+            }
+            else w.WriteBlock(b);
+        }
+    }
+
+    private delegate ReadOnlySpan<byte> CellOf(StarTable source, int row, int k, in Particle p);
+
+    private sealed record PlannedColumn(string Label, CellOf Value);
+
+    /// <summary>
+    /// The output columns: every source column in its place (RELION 3.0 values moved to the optics table left out,
+    /// pixel origins replaced by Å ones, optics group numbers of built groups), rlnOpticsGroup if missing, then the
+    /// overrides in place of a column of the same label or appended.
+    /// </summary>
+    private static List<PlannedColumn> Plan(ParticleRowSource rows, List<ParticleColumn> overrides)
+    {
+        var t = rows.ParticleBlock.Loop!;
+        bool convert = rows.OpticsBlock is null;
+        var cols = new List<PlannedColumn>(t.ColumnCount + overrides.Count + 2);
+        for (int col = 0; col < t.ColumnCount; col++)
+        {
+            string label = t.Label(col);
+            if (convert && MovedToOptics.Contains(label)) continue;
+            if (label == L.OriginX || label == L.OriginY)
             {
                 // pixels to Å, in place of the pixel column (dropped when the file has both)
-                string angst = c.Label == L.OriginX ? L.OriginXAngst : L.OriginYAngst;
-                if (!t.Contains(angst))
-                    cols.Add(fresh.Make(angst, i => StarNumbers.Format(c.Label == L.OriginX ? ps[i].Pose!.Value.OriginXAngst : ps[i].Pose!.Value.OriginYAngst)));
+                string angst = label == L.OriginX ? L.OriginXAngst : L.OriginYAngst;
+                bool x = label == L.OriginX;
+                if (!t.Contains(angst)) cols.Add(new(angst, (_, _, _, in p) => Utf8(StarNumbers.Format(x ? p.Pose!.Value.OriginXAngst : p.Pose!.Value.OriginYAngst))));
                 continue;
             }
-            if (convert && c.Label == L.OpticsGroup)
+            if (convert && label == L.OpticsGroup)
             {
-                cols.Add(fresh.Make(L.OpticsGroup, i => Int(ps[i].Optics.Number)));
+                cols.Add(new(L.OpticsGroup, (_, _, _, in p) => Utf8(Int(p.Optics.Number))));
                 continue;
             }
-            if (identity) cols.Add(c);
-            else
-            {
-                var cells = new ulong[n];
-                for (int i = 0; i < n; i++) cells[i] = c.Cells[ps[i].SourceRow];
-                cols.Add(new StarTable.Column(c.Label, cells, c.Arena, c.Line));
-            }
+            int c = col;
+            cols.Add(new(label, (source, r, _, in _) => source.GetUtf8(r, c)));
         }
-        if (!cols.Exists(c => c.Label == L.OpticsGroup)) cols.Add(fresh.Make(L.OpticsGroup, i => Int(ps[i].Optics.Number)));
+        if (!cols.Exists(c => c.Label == L.OpticsGroup)) cols.Add(new(L.OpticsGroup, (_, _, _, in p) => Utf8(Int(p.Optics.Number))));
         foreach (var o in overrides)
         {
-            var col = fresh.Make(o.Label, o.ValueOf);
+            var col = new PlannedColumn(o.Label, (_, _, k, in _) => Utf8(o.ValueOf(k)));
             int at = cols.FindIndex(c => c.Label == o.Label);
             if (at >= 0) cols[at] = col;
             else cols.Add(col);
         }
-
-        var block = new StarBlock("particles", new StarTable(cols, n, null));
-        foreach (var p in table.ParticleBlock.Pairs) block.SetValue(p.Label, p.Value);
-        return block;
+        return cols;
     }
 
-    private static StarBlock OpticsFromSource(ParticleTable table)
+    private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static StarBlock OpticsFromSource(ParticleRowSource rows)
     {
-        var block = table.OpticsBlock!.Clone();
+        var block = rows.OpticsBlock!.Clone();
         var t = block.Loop!;
-        var groups = table.OpticsGroups;
+        var groups = rows.Groups;
         // Fill in what CryoFlow learned that the file does not say (a box size from the stack, --apix).
         AddIfKnownForAll(L.ImagePixelSize, g => g.PixelSizeAngst is double a ? StarNumbers.Format(a) : null);
         AddIfKnownForAll(L.ImageSize, g => g.ImageSize is int b ? Int(b) : null);
@@ -118,9 +150,8 @@ public static class ParticleStarWriter
         }
     }
 
-    private static StarBlock OpticsFromGroups(ParticleTable table)
+    private static StarBlock OpticsFromGroups(IReadOnlyList<OpticsGroup> groups)
     {
-        var groups = table.OpticsGroups;
         var columns = new List<(string Label, Func<OpticsGroup, string?> Value)>
         {
             (L.OpticsGroup, g => Int(g.Number)),
@@ -148,23 +179,4 @@ public static class ParticleStarWriter
     private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static string? Num(double? v) => v is double d ? StarNumbers.Format(d) : null;
-
-    /// <summary>New columns in a private arena; a value equal to the one above shares its bytes.</summary>
-    private sealed class Fresh(int rows)
-    {
-        private readonly CellArena _arena = new();
-
-        public StarTable.Column Make(string label, Func<int, string> valueOf)
-        {
-            var cells = new ulong[rows];
-            string? previous = null;
-            for (int i = 0; i < rows; i++)
-            {
-                string v = valueOf(i);
-                cells[i] = i > 0 && v == previous ? cells[i - 1] : _arena.Append(Encoding.UTF8.GetBytes(v));
-                previous = v;
-            }
-            return new StarTable.Column(label, cells, _arena, null);
-        }
-    }
 }

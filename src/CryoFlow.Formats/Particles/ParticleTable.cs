@@ -9,7 +9,7 @@ namespace CryoFlow.Formats.Particles;
 /// image reference, pixel size, CTF, pose and half-set, the optics groups, and the source document
 /// with the block that holds the particle rows, so that writing back keeps every original column.
 /// </summary>
-public sealed class ParticleTable
+public sealed class ParticleTable : IParticleLookup
 {
     private readonly Particle[] _particles;
     private readonly OpticsGroup[] _groups;

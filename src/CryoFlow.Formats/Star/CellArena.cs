@@ -40,6 +40,13 @@ internal sealed class CellArena
         return handle;
     }
 
+    /// <summary>Forgets every value but keeps the first chunk (a streamed table reuses one row's worth of bytes).</summary>
+    public void Clear()
+    {
+        if (_chunks.Count > 1) _chunks.RemoveRange(1, _chunks.Count - 1);
+        _used = 0;
+    }
+
     public ReadOnlySpan<byte> Get(ulong handle)
     {
         int length = (int)(handle & MaxLength);

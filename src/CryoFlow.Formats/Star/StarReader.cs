@@ -30,6 +30,22 @@ public static class StarReader
     public static StarDocument Read(Stream stream, string? sourcePath = null, ILogger? logger = null) =>
         new Parser(stream, sourcePath, logger ?? Log.Logger).Run();
 
+    /// <summary>
+    /// Reads a STAR file in one pass, handing the rows of one loop on one at a time instead of keeping them, so memory
+    /// does not grow with that loop's length. At the loop's first row <paramref name="stream"/> is asked (with the document so far and the block,
+    /// whose loop has its labels) whether to stream it; if so, <paramref name="onRow"/> gets the loop's table holding just
+    /// that row (row 0; <see cref="StarTable.RecordBase"/> counts the rows before it, and messages name the row's line and
+    /// record), and the row is dropped afterwards. Every other block is kept as <see cref="Read(Stream, string?, ILogger?)"/>
+    /// keeps it; the streamed block keeps its labels and pairs with no rows.
+    /// </summary>
+    public static StarDocument ReadStreaming(string path, Func<StarDocument, StarBlock, bool> stream, Action<StarTable> onRow, ILogger? logger = null)
+    {
+        if (!File.Exists(path))
+            throw new DataFileNotFoundException(path, [Path.GetFullPath(path)], new DataLocation(FilePath: path));
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return new Parser(fs, path, logger ?? Log.Logger) { StreamLoop = stream, OnStreamedRow = onRow }.Run();
+    }
+
     /// <summary>Reads STAR text (tests, small inline tables).</summary>
     public static StarDocument Parse(string text, string? sourcePath = null, ILogger? logger = null)
     {
@@ -55,6 +71,11 @@ public static class StarReader
         private int[] _starts = new int[64], _lengths = new int[64];
         private bool[] _escaped = new bool[64];
         private byte[] _unescape = new byte[256];
+        private bool _streaming;
+
+        public Func<StarDocument, StarBlock, bool>? StreamLoop { get; init; }
+
+        public Action<StarTable>? OnStreamedRow { get; init; }
 
         public StarDocument Run()
         {
@@ -122,6 +143,7 @@ public static class StarReader
             while (end < s.Length && !IsSpace(s[end])) end++;
             string name = Encoding.UTF8.GetString(s[5..end]);
             _block = new StarBlock(name) { Line = Line };
+            _streaming = false;
             _doc.Add(_block);
             _table = null;
             _state = State.Block;
@@ -198,6 +220,7 @@ public static class StarReader
                 case State.Labels:
                     if (_table!.ColumnCount == 0) Fail("loop_ without column labels", null);
                     _state = State.Rows;
+                    _streaming = StreamLoop is not null && StreamLoop(_doc, _block!);
                     break;
             }
             var t = _table!;
@@ -216,6 +239,9 @@ public static class StarReader
             t.BeginRow(checked((int)Line));
             for (int c = 0; c < ncol; c++) t.SetParsedCell(c, Token(line, c));
             t.CommitRow();
+            if (!_streaming) return;
+            OnStreamedRow!(t);
+            t.DropRows();
         }
 
         /// <summary>

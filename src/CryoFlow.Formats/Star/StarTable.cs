@@ -65,6 +65,12 @@ public sealed class StarTable
 
     public int RowCount { get; private set; }
 
+    /// <summary>
+    /// Rows that came before row 0: a loop read as a stream (<see cref="StarReader.ReadStreaming"/>) holds one row at a
+    /// time, and its messages name the row's place in the whole loop.
+    /// </summary>
+    public long RecordBase { get; private set; }
+
     public int ColumnCount => _columns.Count;
 
     /// <summary>Column labels in file order, without the leading underscore.</summary>
@@ -114,7 +120,7 @@ public sealed class StarTable
     /// <summary>Where a cell is, for error messages built by higher layers.</summary>
     public DataLocation Where(int row, int col, string? expected = null, string? found = null) => new(
         FilePath: FilePath, Block: BlockName, Line: row >= 0 && row < RowCount && _lines[row] > 0 ? _lines[row] : null,
-        Record: row, Field: col >= 0 && col < _columns.Count ? _columns[col].Label : null, Expected: expected, Found: found);
+        Record: RecordBase + row, Field: col >= 0 && col < _columns.Count ? _columns[col].Label : null, Expected: expected, Found: found);
 
     // ---------------------------------------------------------------- reading cells
 
@@ -262,6 +268,14 @@ public sealed class StarTable
     }
 
     internal void CommitRow() => RowCount++;
+
+    /// <summary>Drops every row (a streamed loop, after its row was handed on); the next row is record <see cref="RecordBase"/> + 1.</summary>
+    internal void DropRows()
+    {
+        RecordBase += RowCount;
+        RowCount = 0;
+        _arena.Clear();
+    }
 
     private void Grow()
     {

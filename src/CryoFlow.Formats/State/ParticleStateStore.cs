@@ -54,9 +54,9 @@ public sealed unsafe class ParticleStateStore : IDisposable
     private readonly Lock[] _stripes;
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private readonly ParticleStateStoreOptions _options;
-    private readonly MemoryMappedFile _indexMap;
-    private readonly MemoryMappedViewAccessor _indexView;
-    private readonly byte* _index;
+    private MemoryMappedFile _indexMap;
+    private MemoryMappedViewAccessor _indexView;
+    private byte* _index;
     private SafeFileHandle _data;
     private long _tail;
     private long _liveRecords;
@@ -77,11 +77,44 @@ public sealed unsafe class ParticleStateStore : IDisposable
         _stripes = new Lock[StripeCount];
         for (int i = 0; i < StripeCount; i++) _stripes[i] = new Lock();
         _data = OpenData(DataPath, FileMode.Open);
+        MapIndex(particleCount);
+    }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_indexMap), nameof(_indexView))]
+    private void MapIndex(long particleCount)
+    {
         _indexMap = MemoryMappedFile.CreateFromFile(IndexPath, FileMode.Open, null, checked(particleCount * IndexEntrySize), MemoryMappedFileAccess.ReadWrite);
         _indexView = _indexMap.CreateViewAccessor(0, particleCount * IndexEntrySize, MemoryMappedFileAccess.ReadWrite);
         byte* p = null;
         _indexView.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
         _index = p + _indexView.PointerOffset;
+    }
+
+    /// <summary>
+    /// Makes room for particles up to <paramref name="particleCount"/> (a live run's pool grows): the index file is
+    /// extended with "no record" entries and mapped again; records stay where they are. Holds the store exclusively.
+    /// </summary>
+    public void Grow(long particleCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(particleCount, long.MaxValue / IndexEntrySize / 2);
+        EnterExclusive();
+        try
+        {
+            if (particleCount < ParticleCount) throw new ArgumentOutOfRangeException(nameof(particleCount), $"the store holds {ParticleCount} particles; it does not shrink");
+            if (particleCount == ParticleCount) return;
+            _indexView.Flush();
+            _indexView.SafeMemoryMappedViewHandle.ReleasePointer();
+            _indexView.Dispose();
+            _indexMap.Dispose();
+            using (var index = new FileStream(IndexPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+                index.SetLength(particleCount * IndexEntrySize); // sparse zeros: "no record"
+            MapIndex(particleCount);
+            ParticleCount = particleCount;
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
     }
 
     /// <summary>The working directory.</summary>
@@ -94,7 +127,7 @@ public sealed unsafe class ParticleStateStore : IDisposable
     public string IndexPath { get; }
 
     /// <summary>N: particles are 0..N-1.</summary>
-    public long ParticleCount { get; }
+    public long ParticleCount { get; private set; }
 
     /// <summary>Particles with a record.</summary>
     public long RecordCount => Interlocked.Read(ref _liveRecords);

@@ -47,6 +47,9 @@ public interface IGradientHistory
 
     /// <summary>Forgets every gradient and zeroes the sum and the weights.</summary>
     void Clear();
+
+    /// <summary>Adds minibatches, none stored and of weight 0, up to <paramref name="batchCount"/> (a live run's data grow).</summary>
+    void Grow(int batchCount) => throw new NotSupportedException($"{GetType().Name} cannot grow");
 }
 
 /// <summary>
@@ -55,9 +58,9 @@ public interface IGradientHistory
 /// </summary>
 public sealed class InMemoryGradientHistory : IGradientHistory
 {
-    private readonly float[]?[] _gradients;
+    private float[]?[] _gradients;
     private readonly float[] _sum;
-    private readonly double[] _weights;
+    private double[] _weights;
 
     public InMemoryGradientHistory(int batchCount, int length)
     {
@@ -98,6 +101,13 @@ public sealed class InMemoryGradientHistory : IGradientHistory
         Array.Clear(_gradients);
         Array.Clear(_sum);
         Array.Clear(_weights);
+    }
+
+    public void Grow(int batchCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchCount, BatchCount);
+        Array.Resize(ref _gradients, batchCount);
+        Array.Resize(ref _weights, batchCount);
     }
 
     private int CheckBatch(int batch)

@@ -51,7 +51,16 @@ public sealed class SagdOptimiser : LipschitzStepOptimiser
         }
     }
 
-    private readonly double[] _bands, _distinctBands, _distinctWeights;
+    private double[] _bands, _distinctBands, _distinctWeights;
+
+    /// <summary>Adds minibatches (a live run's data grow): none stored, weight 0, so the average is over those seen.</summary>
+    public void Grow(int batchCount)
+    {
+        History.Grow(batchCount);
+        Array.Resize(ref _bands, batchCount);
+        Array.Resize(ref _distinctBands, batchCount);
+        Array.Resize(ref _distinctWeights, batchCount);
+    }
     private readonly Fourier.IFft3D? _fft;
     private readonly float[]? _spectrum;
     private readonly double[]? _shellWeight;

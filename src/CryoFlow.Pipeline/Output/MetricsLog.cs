@@ -30,6 +30,10 @@ public sealed record IterationMetrics
     /// <summary>Bytes, the managed heap after the last garbage collection (part of the resident set).</summary>
     public long? ManagedHeapBytes { get; init; }
     public int Rejected { get; init; }
+    /// <summary>Particles in the run (a live run's pool grows).</summary>
+    public int? Particles { get; init; }
+    /// <summary>Particles in the minibatches (the rest of a live run's pool joins at the next epoch).</summary>
+    public int? TrainingParticles { get; init; }
 }
 
 /// <summary>

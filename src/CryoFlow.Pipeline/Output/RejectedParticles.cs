@@ -39,11 +39,13 @@ public sealed class RejectedParticles
     }
 
     /// <summary>Writes the rejected particles' rows (atomically); nothing is written when there are none.</summary>
-    public void Write(string path, ParticleTable table)
+    public void Write(string path, ParticleTable table) => Write(path, ParticleCatalog.FromTable(table));
+
+    /// <summary>Writes the rejected particles' rows (atomically, the source rows streamed); nothing is written when there are none.</summary>
+    public void Write(string path, ParticleCatalog catalog)
     {
         var list = Snapshot();
         if (list.Count == 0) return;
-        var subset = table.Subset(list.Select(r => r.Particle).ToArray());
-        ParticleStarWriter.Write(path, subset, ParticleColumn.FromStrings(ReasonLabel, list.Select(r => r.Reason).ToArray()));
+        catalog.WriteStar(path, list.Select(r => r.Particle).ToArray(), ParticleColumn.FromStrings(ReasonLabel, list.Select(r => r.Reason).ToArray()));
     }
 }

@@ -22,7 +22,7 @@ public sealed class DiskGradientHistory : IGradientHistory, IDisposable
     private readonly int _box;
     private readonly IFft3D _fft;
     private readonly float[] _sum, _spectrum;
-    private readonly double[] _weights;
+    private double[] _weights;
     private readonly string _directory;
     private ParticleStateStore _store;
     private byte[] _record = [];
@@ -60,7 +60,15 @@ public sealed class DiskGradientHistory : IGradientHistory, IDisposable
         return new DiskGradientHistory(store, directory, batchCount, box);
     }
 
-    public int BatchCount { get; }
+    public int BatchCount { get; private set; }
+
+    public void Grow(int batchCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchCount, BatchCount);
+        _store.Grow(batchCount);
+        Array.Resize(ref _weights, batchCount);
+        BatchCount = batchCount;
+    }
 
     public int Length => _sum.Length;
 

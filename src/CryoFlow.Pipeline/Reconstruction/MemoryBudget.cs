@@ -29,8 +29,9 @@ public sealed record MemoryEstimate(RunShape Shape, IReadOnlyList<(string What, 
 /// <summary>
 /// --max-memory: what a run will hold at its peak, estimated from its shape before it starts, and the refusal (naming
 /// what would fit) when that is more than the budget. Memory does not grow with the dataset except for a few bytes
-/// per particle (its row of the particle table, best pose and plan entry): the SAGD history and the importance-sampling
-/// states are on disk, and the pipeline's queues are bounded by the minibatch size.
+/// per particle (its plan entries and the importance-sampling index): the particle metadata (<see cref="Formats.Particles.ParticleCatalog"/>),
+/// best poses (<see cref="Formats.State.PoseStore"/>), SAGD history and importance-sampling states are on disk, and the
+/// pipeline's queues are bounded by the minibatch size.
 /// </summary>
 public static class MemoryBudget
 {
@@ -49,9 +50,10 @@ public static class MemoryBudget
     /// </summary>
     private const int PooledScratch = 4;
 
-    /// <summary>Per particle: its row of the particle table (the STAR text and a handle per cell), its parsed record, best
-    /// pose and probability, plan and sampling entries (measured: 630 B per particle between 20,000 and 200,000).</summary>
-    private const long PerParticle = 500;
+    /// <summary>Per particle: its minibatch-plan entries (8 B), the sampling engine's training flag (1 B), its entry of the
+    /// importance-sampling store's memory-mapped index (16 B, resident once touched) and a share of the de-duplicated stack
+    /// paths. The particle table, parsed records and best poses, 630 B per particle before, are on disk.</summary>
+    private const long PerParticle = 32;
 
     /// <summary>The items of a run of this shape.</summary>
     public static MemoryEstimate Estimate(RunShape s)

@@ -105,7 +105,7 @@ public sealed partial class ReconstructJob
                     return new PreparedMessage(m.Iteration, m.Particle, particle, null);
                 }
                 _particlePool.Add(particle);
-                return new PreparedMessage(m.Iteration, m.Particle, null, $"{_data.Table[m.Particle].Image.ToImageName()}: {Describe(status)}");
+                return new PreparedMessage(m.Iteration, m.Particle, null, $"{_data.Catalog[m.Particle].Image.ToImageName()}: {Describe(status)}");
             }
             finally
             {
@@ -176,10 +176,10 @@ public sealed partial class ReconstructJob
             cancel.ThrowIfCancellationRequested();
             var outcome = _reader.Read(i, pixels);
             if (outcome.Rejection is not null)
-                throw new CryoFlowDataException(outcome.Rejection, _data.Table.ImageLocation(i));
+                throw new CryoFlowDataException(outcome.Rejection, _data.Catalog.ImageLocation(i));
             var status = TryPrepareCropped(preparer, pixels, _data.CtfOf(i), particle);
             if (status != PreparationStatus.Ok)
-                throw new CryoFlowDataException(Describe(status), _data.Table.ImageLocation(i));
+                throw new CryoFlowDataException(Describe(status), _data.Catalog.ImageLocation(i));
         }
     }
 

@@ -71,11 +71,7 @@ public sealed partial class ReconstructJob
             // the first evaluation of the iteration records the posterior; line-search evaluations reuse the same samples
             if (item.RecordPose) _sampling.Record(sw, item.Message.Particle, _iteration);
         }
-        if (item.RecordPose)
-        {
-            _bestPose[item.Message.Particle] = result.BestPose;
-            _bestProbability[item.Message.Particle] = result.BestProbability;
-        }
+        if (item.RecordPose) _poses!.Set(item.Message.Particle, result.BestPose, result.BestProbability);
         double outOfBand = prepared.TotalEnergy - prepared.EnergyWithin(_slices!.Disc.Radius);
         item.Countdown.Signal(worker, result.LogLikelihood, result.ExpectedSquaredError, outOfBand);
     }

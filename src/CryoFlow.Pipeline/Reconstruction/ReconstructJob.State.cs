@@ -3,6 +3,7 @@ using System.Runtime;
 using System.Text.Json;
 using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
+using CryoFlow.Formats.State;
 using CryoFlow.Numerics.Geometry;
 using CryoFlow.Numerics.Optimisation;
 using CryoFlow.Pipeline.Configuration;
@@ -20,6 +21,8 @@ public sealed partial class ReconstructJob
 
     private string MetricsPath => Path.Combine(_run, "metrics.jsonl");
 
+    private string PosesPath => Path.Combine(_run, "state", "poses.bin");
+
     /// <summary>
     /// Reads the checkpoint to resume and refuses it, before anything is written, when it belongs to another dataset or
     /// its configuration differs in a key that changes the result (unless allowed); every difference is logged.
@@ -27,6 +30,9 @@ public sealed partial class ReconstructJob
     private (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta) OpenCheckpoint(CheckpointEntry entry)
     {
         var (contents, meta) = RunCheckpoint.Read(entry);
+        if (meta.LiveBatchCount is not null)
+            throw new ConfigException(new ConfigIssue("--watch", "the checkpoint is of a live (--watch) run, which cannot be resumed: its pool of particles is not kept. "
+                + "Its outputs up to the checkpoint are in the run folder; --restart starts a new run", entry.Path));
         if (meta.ParticleCount != _data.Count || meta.BoxSize != _box)
             throw new CheckpointFormatException("the checkpoint is of another dataset", new DataLocation(FilePath: contents.Path, Field: "particleCount, boxSize",
                 Expected: $"{_data.Count} particles of box {_box} ({_request.ParticlesPath})", Found: $"{meta.ParticleCount} of box {meta.BoxSize} ({meta.ParticlesPath})"));
@@ -59,6 +65,8 @@ public sealed partial class ReconstructJob
         _modelScale = Math.Max(1e-12, _volume.Where(v => v > 0).DefaultIfEmpty(1f).Average());
         CreateOptimisation(historySnapshot: null);
         CreateSampling(snapshot: null);
+        _poses?.Dispose();
+        _poses = PoseStore.Create(PosesPath, _data.Count);
         _metrics = new MetricsLog(MetricsPath, append: false);
         foreach (var old in _checkpoints.DeleteAfter(-1))
             _log.Information("Deleted the checkpoint {Path} of an earlier run in this folder", old.Path);
@@ -67,7 +75,9 @@ public sealed partial class ReconstructJob
         WriteCheckpoint(session, report: false);
     }
 
-    private void CreateOptimisation(string? historySnapshot)
+    /// <param name="historySnapshot">a checkpoint's SAGD history, or null for an empty one</param>
+    /// <param name="snapshotBatches">the minibatches the snapshot holds (fewer than the plan's when a live run's plan grew since)</param>
+    private void CreateOptimisation(string? historySnapshot, int? snapshotBatches = null)
     {
         var cfg = _request.Config;
         int length = _volume.Length;
@@ -79,9 +89,10 @@ public sealed partial class ReconstructJob
         if (cfg.Optimiser.Kind == OptimiserKind.Sagd)
         {
             string dir = StateDirectory("history");
-            _history = historySnapshot is null ? DiskGradientHistory.Create(dir, _plan.BatchCount, _box) : DiskGradientHistory.Open(historySnapshot, dir, _plan.BatchCount, _box);
+            _history = historySnapshot is null ? DiskGradientHistory.Create(dir, _plan.BatchCount, _box)
+                : DiskGradientHistory.Open(historySnapshot, dir, snapshotBatches ?? _plan.BatchCount, _box);
         }
-        _optimiser = cfg.Optimiser.CreateOptimiser(length, _plan.BatchCount, _history, _apix);
+        _optimiser = cfg.Optimiser.CreateOptimiser(length, _history?.BatchCount ?? _plan.BatchCount, _history, _apix);
     }
 
     private void CreateSampling(string? snapshot)
@@ -110,8 +121,9 @@ public sealed partial class ReconstructJob
         _iteration = (int)meta.Iteration;
         _volume = contents.Floats(RunCheckpoint.VolumeSection, length);
         _modelScale = meta.ModelScale;
-        CreateOptimisation(File.Exists(entry.File(RunCheckpoint.HistoryFile)) ? entry.File(RunCheckpoint.HistoryFile) : null);
+        CreateOptimisation(File.Exists(entry.File(RunCheckpoint.HistoryFile)) ? entry.File(RunCheckpoint.HistoryFile) : null, meta.LiveBatchCount);
         RestoreOptimiser(contents, meta.Optimiser);
+        (_optimiser as SagdOptimiser)?.Grow(_plan.BatchCount); // a live run rolled back past a growth of its plan: the new minibatches unseen
         CreateSampling(File.Exists(entry.File(RunCheckpoint.SamplingFile)) ? entry.File(RunCheckpoint.SamplingFile) : null);
 
         // the stages entered so far, replayed so that importance-sampling states recorded on earlier levels stay usable
@@ -133,7 +145,7 @@ public sealed partial class ReconstructJob
             _sampling.ImportGlobals(Enumerable.Range(0, meta.GlobalWeights.Count)
                 .Select(f => (contents.Doubles($"sampling.global.{f}"), meta.GlobalWeights[f])).ToArray());
 
-        ReadPoses(contents);
+        RestorePoses(entry, contents, meta.ParticleCount);
         foreach (var r in meta.Rejected) _rejected.Add(r.Particle, r.Reason);
         _bestTestNll = meta.BestTestNll;
         _sinceImprovement = meta.SinceImprovement;
@@ -227,17 +239,18 @@ public sealed partial class ReconstructJob
             Rollbacks = _rollbacks,
             GlobalWeights = globals.Select(g => g.Weight).ToArray(),
             Rejected = _rejected.Snapshot().Select(r => new RejectedEntry(r.Particle, r.Reason)).ToArray(),
+            LiveBatchCount = _live is null ? null : _plan.BatchCount,
         };
         var clock = Stopwatch.StartNew();
         var written = _checkpoints.Write(_done, draft =>
         {
             _history?.Snapshot(draft.Create(RunCheckpoint.HistoryFile), RunCheckpoint.HistoryFile);
             _sampling?.Snapshot(draft.Create(RunCheckpoint.SamplingFile), RunCheckpoint.SamplingFile);
+            _poses!.Snapshot(draft.Create(RunCheckpoint.PosesFile));
             var w = new CheckpointWriter(draft.Create(RunCheckpoint.MainFile));
             w.AddText(RunCheckpoint.MetaSection, JsonSerializer.Serialize(meta, RunCheckpoint.Json));
             w.AddFloats(RunCheckpoint.VolumeSection, _volume);
             SaveOptimiserArrays(w);
-            w.AddDoubles(RunCheckpoint.PosesSection, EncodePoses());
             for (int f = 0; f < globals.Count; f++) w.AddDoubles($"sampling.global.{f}", globals[f].Sum);
             w.Complete();
         });
@@ -316,27 +329,19 @@ public sealed partial class ReconstructJob
         _optimiser!.StepMultiplier = meta.StepMultiplier;
     }
 
-    /// <summary>Per particle: has-pose flag, rot, tilt, psi, origin x, origin y, probability.</summary>
-    private double[] EncodePoses()
+    /// <summary>The poses of a checkpoint: its poses.snap, or (checkpoints written before it existed) its poses section.</summary>
+    /// <param name="count">the particles the checkpoint has poses of (fewer than now when a live run's pool grew since)</param>
+    private void RestorePoses(CheckpointEntry entry, CheckpointContents contents, int count)
     {
-        var values = new double[_bestPose.Length * RunCheckpoint.PoseFields];
-        for (int i = 0; i < _bestPose.Length; i++)
+        _poses?.Dispose();
+        _poses = null;
+        string snapshot = entry.File(RunCheckpoint.PosesFile);
+        if (File.Exists(snapshot)) _poses = PoseStore.Open(snapshot, PosesPath, count);
+        else
         {
-            if (_bestPose[i] is not Pose p) continue;
-            var v = values.AsSpan(i * RunCheckpoint.PoseFields, RunCheckpoint.PoseFields);
-            (v[0], v[1], v[2], v[3], v[4], v[5], v[6]) = (1, p.Angles.RotDeg, p.Angles.TiltDeg, p.Angles.PsiDeg, p.OriginXAngst, p.OriginYAngst, _bestProbability[i]);
+            _poses = PoseStore.Create(PosesPath, count);
+            _poses.Import(contents.Doubles(RunCheckpoint.PosesSection, count * PoseStore.Fields));
         }
-        return values;
-    }
-
-    private void ReadPoses(CheckpointContents contents)
-    {
-        var values = contents.Doubles(RunCheckpoint.PosesSection, _bestPose.Length * RunCheckpoint.PoseFields);
-        for (int i = 0; i < _bestPose.Length; i++)
-        {
-            var v = values.AsSpan(i * RunCheckpoint.PoseFields, RunCheckpoint.PoseFields);
-            _bestPose[i] = v[0] == 0 ? null : new Pose(new EulerAngles(v[1], v[2], v[3]), v[4], v[5]);
-            _bestProbability[i] = v[0] == 0 ? 0 : v[6];
-        }
+        _poses.Grow(_data.Count);
     }
 }

@@ -4,6 +4,7 @@ using CryoFlow.Formats.Checkpoints;
 using CryoFlow.Formats.Errors;
 using CryoFlow.Formats.Mrc;
 using CryoFlow.Formats.Particles;
+using CryoFlow.Formats.State;
 using CryoFlow.Numerics.Geometry;
 using CryoFlow.Numerics.Marginalisation;
 using CryoFlow.Numerics.Optimisation;
@@ -16,7 +17,9 @@ using Serilog;
 namespace CryoFlow.Pipeline.Reconstruction;
 
 /// <summary>Progress of a run, for the console display.</summary>
-public readonly record struct RunProgress(long Iteration, long MaxIterations, double Resolution, double Objective, double? TestNll, double ParticlesPerSecond, TimeSpan Elapsed, string Stage);
+/// <param name="Particles">particles in the run (a live run's pool grows)</param>
+public readonly record struct RunProgress(long Iteration, long MaxIterations, double Resolution, double Objective, double? TestNll, double ParticlesPerSecond, TimeSpan Elapsed, string Stage,
+    int Particles = 0);
 
 /// <summary>
 /// `cryoflow reconstruct`: ab-initio reconstruction from a random start by SAGD over minibatches with
@@ -90,9 +93,15 @@ public sealed partial class ReconstructJob : IDisposable
     private readonly FourierVolume _transform;
     private readonly GradientAssembler _assembler;
     private readonly MinibatchPlan _plan;
+
+    /// <summary>Live mode: the growing pool (null for a fixed dataset), and the particles that have joined the plan.</summary>
+    private readonly Stages.Extract.Watch.LiveParticles? _live;
+    private int _joined;
+    private TimeSpan _lastPoll;
+    private DateTimeOffset _lastArrival = DateTimeOffset.Now;
     private readonly RejectedParticles _rejected = new();
-    private readonly Pose?[] _bestPose;
-    private readonly double[] _bestProbability;
+    /// <summary>Each particle's most probable pose and its probability, on disk (RUN/state/poses.bin).</summary>
+    private PoseStore? _poses;
     private readonly System.Collections.Concurrent.ConcurrentBag<ParticlePreparer> _preparers = [];
     private readonly System.Collections.Concurrent.ConcurrentBag<PreparedParticle> _particlePool = [];
     private readonly System.Collections.Concurrent.ConcurrentBag<float[]> _pixelPool = [];
@@ -176,11 +185,11 @@ public sealed partial class ReconstructJob : IDisposable
         // then the circular mask at the particle radius (REFERENCE 1.4)
         _preparation = cfg.Data.PreparationFor(_box, _apix);
         _plan = new MinibatchPlan(data.Count, cfg.Data.TestSetSizeFor(data.Count), cfg.Data.MinibatchSize, cfg.Run.Seed);
-        _bestPose = new Pose?[data.Count];
-        _bestProbability = new double[data.Count];
+        _live = request.Live;
+        _joined = data.Count;
         IParticleImageSource source = data.Images;
         if (request.ImageSource is { } wrap) source = wrap(source);
-        _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Table[i].Image.ToImageName());
+        _reader = new ResilientParticleReader(source, request.ReadRetry, log, i => data.Catalog[i].Image.ToImageName());
         _checkpoints = RunCheckpoint.Folder(_run, request.CheckpointFiles);
         if (cfg.Data.Noise.Scope == Configuration.NoiseScope.Dataset)
             _preparation = _preparation with { FixedSigma = PooledSigma() };
@@ -226,7 +235,8 @@ public sealed partial class ReconstructJob : IDisposable
     {
         request.Config.Validate();
         RefuseUnsupported(request.Config);
-        var data = ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
+        var data = request.Live is { } live ? ParticleDataset.WaitForLive(live, request.Config.Data, log, cancel)
+            : ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
         using var job = new ReconstructJob(request, log, data);
         return job.Execute(progress, cancel);
     }
@@ -243,6 +253,8 @@ public sealed partial class ReconstructJob : IDisposable
         (CheckpointEntry Entry, CheckpointContents Contents, CheckpointMeta Meta)? resume = _request.ResumeFrom is CheckpointEntry entry ? OpenCheckpoint(entry) : null;
         if (_request.BadParticles == BadParticlePolicy.Fail && resume is null) CheckEveryParticle(cancel);
 
+        if (_request.CacheDirectory is not null && _live is not null)
+            throw new Configuration.ConfigException(new Configuration.ConfigIssue("--cache", "a live (--watch) run's pool grows; the prepared-particle cache is sized when it opens and cannot follow it", "command line"));
         if (_request.CacheDirectory is string cache)
             _cache = PreparedParticleCache.Open(cache, _request.ParticlesPath, _data, _rotator, _preparation, _apix, _log);
         Directory.CreateDirectory(_run);
@@ -277,6 +289,11 @@ public sealed partial class ReconstructJob : IDisposable
         while (true)
         {
             var outcome = RunIterations(test, progress, session, cancel);
+            if (outcome.Grow)
+            {
+                JoinArrivals();
+                continue;
+            }
             if (outcome.Divergence is not Divergence divergence)
             {
                 reason = outcome.Reason;
@@ -302,7 +319,7 @@ public sealed partial class ReconstructJob : IDisposable
         WriteMap(map, _volume, "CryoFlow ab-initio map");
         string star = Path.Combine(_run, "particles.star");
         WriteParticles(star);
-        _rejected.Write(Path.Combine(_run, "rejected.star"), _data.Table);
+        _rejected.Write(Path.Combine(_run, "rejected.star"), _data.Catalog);
         Report.RunReport.TryWrite(_run, null, _log); // RUN/report.html; a failure is logged, never fatal
         if (_cache is not null) _log.Information("Prepared-particle cache: {Hits} particles read from it, {Misses} prepared afresh", _cache.Counts.Hits, _cache.Counts.Misses);
         return new ReconstructResult(map, star, _done, reason, session.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency, _resumedFrom, _rollbacks);
@@ -334,7 +351,8 @@ public sealed partial class ReconstructJob : IDisposable
     /// <param name="Problem">what was seen</param>
     private sealed record Divergence(long Iteration, long LastGood, string Problem);
 
-    private readonly record struct Outcome(StopReason Reason, Divergence? Divergence);
+    /// <param name="Grow">a live run's arrivals are to join the plan before the next iteration (an epoch starts)</param>
+    private readonly record struct Outcome(StopReason Reason, Divergence? Divergence, bool Grow = false);
 
     /// <summary>Iterations from <see cref="_done"/> + 1 until a stop or a divergence; the input feeder lives as long.</summary>
     private Outcome RunIterations(List<PreparedMessage> test, Action<RunProgress>? progress, Stopwatch session, CancellationToken cancel)
@@ -350,9 +368,19 @@ public sealed partial class ReconstructJob : IDisposable
                 if (cancel.IsCancellationRequested) return new Outcome(StopReason.Cancelled, null);
                 if (cfg.Run.TimeLimitMinutes is double limit && session.Elapsed.TotalMinutes >= limit) return new Outcome(StopReason.TimeLimit, null);
                 long it = _done + 1;
+                if (_live is not null)
+                {
+                    if (PollLive(session) is string ended)
+                    {
+                        _log.Information("Watch ended: {Reason}", ended);
+                        return new Outcome(StopReason.WatchEnded, null);
+                    }
+                    if (ArrivalsJoinAt(it)) return new Outcome(StopReason.Cancelled, null, Grow: true);
+                }
                 var divergence = Iterate(it, test, buffer, progress, session, feederStop.Token);
                 if (divergence is not null) return new Outcome(StopReason.Cancelled, divergence);
-                if (_sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
+                // while watching, only the watch or a hard cap ends the run: more data may still come
+                if (_live is null && _sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
             }
             return new Outcome(StopReason.MaxIterations, null);
         }
@@ -445,10 +473,12 @@ public sealed partial class ReconstructJob : IDisposable
                 ResidentBytes = Environment.WorkingSet,
                 ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
                 Rejected = _rejected.Count,
+                Particles = _data.Count,
+                TrainingParticles = _plan.TrainingCount,
             };
             _metrics!.Append(line);
             progress?.Invoke(new RunProgress(it, cfg.Run.MaxIterations, 1 / _maxFrequency, objective, _lastTestNll, line.ParticlesPerSecond,
-                TimeSpan.FromSeconds(line.WallSeconds), $"stage {_stage}"));
+                TimeSpan.FromSeconds(line.WallSeconds), $"stage {_stage}", _data.Count));
             if (cfg.Output.MapEvery > 0 && it % cfg.Output.MapEvery == 0)
                 WriteMap(Path.Combine(_run, "iterations", $"map_{it:D6}.mrc"), _volume, $"CryoFlow iteration {it}");
             if (CheckpointDue(session)) WriteCheckpoint(session, report: true);
@@ -610,17 +640,20 @@ public sealed partial class ReconstructJob : IDisposable
     private void WriteMap(string path, float[] volume, string label) =>
         MrcWriter.WriteVolume(path, volume, _box, _box, _box, new MrcWriterOptions { VoxelSize = _apix, Label = label });
 
+    /// <summary>particles.star: the input's rows (streamed again) with each particle's most probable pose, the file's
+    /// own pose where the run has none, and rlnMaxValueProbDistribution (0 where the run has none).</summary>
     private void WriteParticles(string path)
     {
-        var table = _data.Table;
-        var poses = new Pose[table.Count];
-        var probability = new double[table.Count];
-        for (int i = 0; i < poses.Length; i++)
-        {
-            poses[i] = _bestPose[i] ?? table[i].Pose ?? default;
-            probability[i] = _bestPose[i] is null ? 0 : _bestProbability[i];
-        }
-        ParticleStarWriter.Write(path, table, [.. ParticleColumn.FromPoses(poses), ParticleColumn.FromDoubles(RelionLabels.MaxValueProbDistribution, probability)]);
+        var catalog = _data.Catalog;
+        int n = catalog.Count;
+        Pose PoseOf(int i) => _poses!.TryGet(i, out var p, out _) ? p : catalog[i].Pose ?? default;
+        catalog.WriteStar(path,
+            ParticleColumn.FromDoubles(RelionLabels.AngleRot, n, i => PoseOf(i).Angles.RotDeg),
+            ParticleColumn.FromDoubles(RelionLabels.AngleTilt, n, i => PoseOf(i).Angles.TiltDeg),
+            ParticleColumn.FromDoubles(RelionLabels.AnglePsi, n, i => PoseOf(i).Angles.PsiDeg),
+            ParticleColumn.FromDoubles(RelionLabels.OriginXAngst, n, i => PoseOf(i).OriginXAngst),
+            ParticleColumn.FromDoubles(RelionLabels.OriginYAngst, n, i => PoseOf(i).OriginYAngst),
+            ParticleColumn.FromDoubles(RelionLabels.MaxValueProbDistribution, n, i => _poses!.TryGet(i, out _, out double q) ? q : 0));
     }
 
     public void Dispose()
@@ -628,6 +661,7 @@ public sealed partial class ReconstructJob : IDisposable
         _metrics?.Dispose();
         _sampling?.Dispose();
         _history?.Dispose();
+        _poses?.Dispose();
         _cache?.Dispose();
         foreach (var m in _marginalisers) m.Dispose();
         _data.Dispose();

@@ -51,6 +51,12 @@ public sealed record ReconstructRequest(
     /// <summary>Where checkpoints are written through (tests inject faults here); null for the real file system.</summary>
     public CheckpointFileSystem? CheckpointFiles { get; init; }
 
+    /// <summary>
+    /// Live mode (`--watch`): the growing pool of particles from micrographs that keep arriving; the run starts once it
+    /// holds enough and stops when the watch ends. Null for a fixed dataset (<see cref="ParticlesPath"/>).
+    /// </summary>
+    public Stages.Extract.Watch.LiveParticles? Live { get; init; }
+
     /// <summary>Wraps the particle image source (tests inject read faults here); null for none.</summary>
     public Func<IParticleImageSource, IParticleImageSource>? ImageSource { get; init; }
 }
@@ -63,6 +69,9 @@ public enum StopReason
     MaxIterations,
     TimeLimit,
     Cancelled,
+
+    /// <summary>A live run's watch ended (--watch-until, --watch-idle, the stop file).</summary>
+    WatchEnded,
 }
 
 /// <summary>What a run produced.</summary>

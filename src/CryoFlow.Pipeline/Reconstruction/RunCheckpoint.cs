@@ -80,6 +80,9 @@ public sealed record CheckpointMeta
     public IReadOnlyList<double> GlobalWeights { get; init; } = [];
 
     public IReadOnlyList<RejectedEntry> Rejected { get; init; } = [];
+
+    /// <summary>A live (--watch) run's: its pool had <see cref="ParticleCount"/> particles and its plan this many minibatches (null: not live).</summary>
+    public int? LiveBatchCount { get; init; }
 }
 
 /// <param name="Seed">run.seed</param>
@@ -97,8 +100,9 @@ public sealed record RejectedEntry(int Particle, string Reason);
 /// <list type="bullet">
 /// <item><c>checkpoint.bin</c> (<see cref="CheckpointFile"/>): <c>meta</c> (<see cref="CheckpointMeta"/> as JSON),
 /// <c>volume</c> (D^3 floats), <c>optimiser.*</c> (SAGD's running sum, weights and bands; momentum's velocity;
-/// AdaGrad's squared sums), <c>poses</c> (per particle: has-pose flag, rot, tilt, psi, origin x, y, probability as
-/// doubles), <c>sampling.global.F</c> (the importance-sampling global distributions).</item>
+/// AdaGrad's squared sums), <c>sampling.global.F</c> (the importance-sampling global distributions); checkpoints of
+/// earlier builds also hold <c>poses</c>, now in poses.snap.</item>
+/// <item><c>poses.snap</c>: each particle's most probable pose and its probability (<see cref="PoseStore"/>).</item>
 /// <item><c>history.snap</c>: SAGD's per-minibatch band-limited gradients (<see cref="DiskGradientHistory"/>).</item>
 /// <item><c>sampling.snap</c>: every particle's importance-sampling state.</item>
 /// </list>
@@ -109,8 +113,10 @@ public static class RunCheckpoint
     public const string MainFile = "checkpoint.bin";
     public const string HistoryFile = "history.snap";
     public const string SamplingFile = "sampling.snap";
+    public const string PosesFile = "poses.snap";
+
+    /// <summary>Where checkpoints written before poses.snap kept the poses (still read on resume).</summary>
     internal const string MetaSection = "meta", VolumeSection = "volume", PosesSection = "poses";
-    internal const int PoseFields = 7;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -143,6 +149,9 @@ public static class RunCheckpoint
         }
         foreach (string snapshot in new[] { HistoryFile, SamplingFile })
             if (File.Exists(entry.File(snapshot))) ParticleStateStore.VerifySnapshot(entry.File(snapshot));
+        if (File.Exists(entry.File(PosesFile))) PoseStore.VerifySnapshot(entry.File(PosesFile), meta.ParticleCount);
+        else if (!contents.Contains(PosesSection))
+            throw new CheckpointFormatException("the checkpoint has no poses (no poses.snap, no poses section)", new Formats.Errors.DataLocation(FilePath: entry.Path, Field: PosesFile));
         return (contents, meta);
     }
 

@@ -20,8 +20,8 @@ internal sealed class SamplingEngine : IDisposable
     private readonly ImportanceSamplingOptions _options;
     private readonly ParticleStateStore _store;
     private readonly int _seed;
-    private readonly bool[] _training;
-    private readonly int _trainingCount;
+    private bool[] _training;
+    private int _trainingCount;
     private readonly Dictionary<int, FactorDomain>[] _domains = [new(), new(), new()];
     private readonly FactorSampler?[] _samplers = new FactorSampler?[Factors];
     private readonly GlobalDistribution?[] _globals = new GlobalDistribution?[Factors];
@@ -43,12 +43,22 @@ internal sealed class SamplingEngine : IDisposable
         _trainingCount = trainingParticles.Count;
         if (Directory.Exists(stateDirectory)) Directory.Delete(stateDirectory, recursive: true);
         _store = snapshot is null ? ParticleStateStore.Create(stateDirectory, particleCount) : ParticleStateStore.Open(snapshot, stateDirectory);
-        if (_store.ParticleCount != particleCount)
+        if (_store.ParticleCount > particleCount)
         {
             _store.Dispose();
             throw new StateStoreFormatException("the importance-sampling states are for another number of particles",
                 new Formats.Errors.DataLocation(FilePath: snapshot, Expected: $"{particleCount}", Found: $"{_store.ParticleCount}"));
         }
+        _store.Grow(particleCount); // a live run's checkpoint from before its pool grew
+    }
+
+    /// <summary>Makes room for particles up to <paramref name="particleCount"/>, <paramref name="newTraining"/> among them training ones (a live run's pool grows).</summary>
+    public void Grow(int particleCount, IReadOnlyList<int> newTraining)
+    {
+        _store.Grow(particleCount);
+        if (_training.Length < particleCount) Array.Resize(ref _training, particleCount);
+        foreach (int p in newTraining)
+            if (!_training[p]) { _training[p] = true; _trainingCount++; }
     }
 
     /// <summary>The global distributions of the current level (sums and weights), for a checkpoint.</summary>

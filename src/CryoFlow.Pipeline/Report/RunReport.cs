@@ -175,30 +175,58 @@ public static partial class RunReport
         return new Map(reader.ReadVolume(), h.Nx, h.VoxelSizeX);
     }
 
-    /// <summary>Poses and probabilities of particles.star (probability 0: never evaluated, left out of the sky map).</summary>
-    private sealed record Poses(int Count, int OpticsGroups, double[] Rot, double[] Tilt, double[] Probability, bool HasProbability);
+    /// <summary>What particles.star says of the poses: counts, the sky map of the evaluated particles (probability above 0;
+    /// all when the file has no probabilities) and the histogram of the probabilities (null without them).</summary>
+    private sealed record Poses(int Count, int OpticsGroups, int Evaluated, SkyMap Sky, long[]? ProbabilityHistogram);
 
+    private const int ProbabilityBins = 50;
+
+    /// <summary>
+    /// Streams particles.star twice, one row in memory at a time: first to count the evaluated particles (which sets the
+    /// sky map's grid), then to bin their directions and probabilities.
+    /// </summary>
     private static Poses ReadPoses(string path)
     {
-        var doc = StarDocument.Read(path);
-        var table = doc.Blocks.Select(b => b.Loop).FirstOrDefault(l => l is not null && l.Contains(RelionLabels.AngleRot))
-            ?? throw new StarFormatException("no loop has rlnAngleRot", new DataLocation(FilePath: path));
-        int rotCol = table.RequireColumn(RelionLabels.AngleRot), tiltCol = table.RequireColumn(RelionLabels.AngleTilt);
-        int probCol = table.IndexOf(RelionLabels.MaxValueProbDistribution);
-        int n = table.RowCount;
-        var rot = new List<double>(n);
-        var tilt = new List<double>(n);
-        var probability = new double[probCol >= 0 ? n : 0];
-        for (int r = 0; r < n; r++)
+        int n = 0, evaluated = 0;
+        bool probabilities = false;
+        var doc = StreamPoseRows(path, (_, p) =>
         {
-            double p = probCol >= 0 ? table.GetDouble(r, probCol) : double.NaN;
-            if (probCol >= 0) probability[r] = p;
-            if (probCol >= 0 && !(p > 0)) continue;
-            rot.Add(table.GetDouble(r, rotCol));
-            tilt.Add(table.GetDouble(r, tiltCol));
-        }
-        int groups = doc.Find("optics")?.Loop?.RowCount ?? 0;
-        return new Poses(n, groups, [.. rot], [.. tilt], probability, probCol >= 0);
+            n++;
+            probabilities = p is not null;
+            if (p is not double q || q > 0) evaluated++;
+        });
+        var sky = new PoseDistribution.SkyCounts(evaluated);
+        long[]? histogram = probabilities ? new long[ProbabilityBins] : null;
+        StreamPoseRows(path, (row, p) =>
+        {
+            if (p is double q) PoseDistribution.AddTo(histogram!, q, 0, 1);
+            if (p is not double r || r > 0) sky.Add(row.Rot(), row.Tilt());
+        });
+        return new Poses(n, doc.Find("optics")?.Loop?.RowCount ?? 0, evaluated, sky.ToMap(), histogram);
+    }
+
+    private readonly record struct PoseRow(StarTable Table, int RotCol, int TiltCol)
+    {
+        public double Rot() => Table.GetDouble(0, RotCol);
+
+        public double Tilt() => Table.GetDouble(0, TiltCol);
+    }
+
+    /// <summary>Calls <paramref name="row"/> for each row of the first loop with rlnAngleRot, with its probability (null without the column).</summary>
+    private static StarDocument StreamPoseRows(string path, Action<PoseRow, double?> row)
+    {
+        int rotCol = -1, tiltCol = -1, probCol = -1;
+        bool found = false;
+        var doc = StarReader.ReadStreaming(path, (_, b) =>
+        {
+            if (found || !b.Loop!.Contains(RelionLabels.AngleRot)) return false;
+            found = true;
+            (rotCol, tiltCol) = (b.Loop.RequireColumn(RelionLabels.AngleRot), b.Loop.RequireColumn(RelionLabels.AngleTilt));
+            probCol = b.Loop.IndexOf(RelionLabels.MaxValueProbDistribution);
+            return true;
+        }, t => row(new PoseRow(t, rotCol, tiltCol), probCol >= 0 ? t.GetDouble(0, probCol) : null));
+        if (!found) throw new StarFormatException("no loop has rlnAngleRot", new DataLocation(FilePath: path));
+        return doc;
     }
 
     private sealed record Rejections(int Count, List<string[]> Rows);
@@ -393,23 +421,22 @@ public static partial class RunReport
             page.Paragraph("No particles.star yet.", "muted");
             return;
         }
-        var sky = PoseDistribution.Sky(particles.Rot, particles.Tilt);
-        int left = particles.Count - particles.Rot.Length;
-        page.Paragraph(Inv($"The most probable viewing direction of {particles.Rot.Length:N0} particles{(left > 0 ? $" ({left:N0} never evaluated left out)" : "")}: rot from -180° (left) to 180° (right), tilt from 0° (top) to 180° (bottom) with rows equal in cos(tilt), so each of the {sky.Columns} x {sky.Rows} cells covers the same solid angle and a uniform distribution is an even gray. Black: none; white: {sky.MaxCount:N0} particles."), "muted");
+        var sky = particles.Sky;
+        int left = particles.Count - particles.Evaluated;
+        page.Paragraph(Inv($"The most probable viewing direction of {particles.Evaluated:N0} particles{(left > 0 ? $" ({left:N0} never evaluated left out)" : "")}: rot from -180° (left) to 180° (right), tilt from 0° (top) to 180° (bottom) with rows equal in cos(tilt), so each of the {sky.Columns} x {sky.Rows} cells covers the same solid angle and a uniform distribution is an even gray. Black: none; white: {sky.MaxCount:N0} particles."), "muted");
         string skyImage = $"<figure>{Image(sky.Png, "sky map of viewing directions", "sky")}<figcaption>rot -180° … 180° (left to right), tilt 0° … 180° (top to bottom)</figcaption></figure>";
-        if (!particles.HasProbability)
+        if (particles.ProbabilityHistogram is not long[] histogram)
         {
             page.Raw($"<div class=\"pair\">{skyImage}</div>");
             return;
         }
-        const int bins = 50;
         page.Raw($"<div class=\"pair\">{skyImage}" + SvgCharts.Histogram(new ChartSpec
         {
             Id = "probability",
             Title = "Probability of the most probable pose",
             XLabel = "rlnMaxValueProbDistribution",
             YLabel = "particles",
-        }, 0, 1, PoseDistribution.Histogram(particles.Probability, 0, 1, bins)) + "</div>");
+        }, 0, 1, histogram) + "</div>");
     }
 
     private static void RunSection(ReportPage page, string run, RunLogSummary? log, Poses? particles, string? finalMap)

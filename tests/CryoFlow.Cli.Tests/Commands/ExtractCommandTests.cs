@@ -105,6 +105,32 @@ public class ExtractCommandTests
     }
 
     [Fact]
+    public void ReconstructWatchRunsOnWhatArrivesAndItsFolderIsNotResumed()
+    {
+        using var dir = new TempDir();
+        string session = Session(dir);
+        string[] run = ["reconstruct", .. Inputs(session), "--box", "32", "--config", Path.Combine(TestPaths.RepoRoot, "configs", "quick.json"),
+            "--threads", "2", "--set", "data.testSetSize=2", "--set", "data.minibatchSize=4", "--out", dir.File("run")];
+        var r = CliRunner.Run([.. run, "--watch", "--poll", "0.05s", "--watch-idle", "1h", "--max-iterations", "4"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(10, ParticleTable.Read(dir.File("run/particles.star")).Count);
+        string log = File.ReadAllText(dir.File("run/run.log"));
+        Assert.Contains("10 particles from 2 micrographs so far", log);
+        Assert.Contains("\"particles\":10", File.ReadAllText(dir.File("run/metrics.jsonl")));
+
+        // a live run's folder is not resumed, and --watch does not take over a folder with a checkpoint
+        var resume = CliRunner.Run("reconstruct", "--out", dir.File("run"), "--max-iterations", "8");
+        Assert.True(resume.ExitCode == 2, resume.ToString());
+        Assert.Contains("cannot be resumed", resume.Err);
+        var again = CliRunner.Run([.. run, "--watch", "--max-iterations", "4"]);
+        Assert.True(again.ExitCode == 1, again.ToString());
+        Assert.Contains("--restart", again.Err);
+        Assert.Equal(log, File.ReadAllText(dir.File("run/run.log")));
+        var noPicks = CliRunner.Run("reconstruct", "p.star", "--watch", "--out", dir.File("other"));
+        Assert.Equal(1, noPicks.ExitCode);
+    }
+
+    [Fact]
     public void TheShippedFromPicksRecipeParses()
     {
         var recipe = RunRecipeCommand.Read(Path.Combine(TestPaths.RepoRoot, "pipelines", "from-picks.json"));

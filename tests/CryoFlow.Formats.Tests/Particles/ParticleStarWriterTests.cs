@@ -7,7 +7,8 @@ namespace CryoFlow.Formats.Tests.Particles;
 
 public class ParticleStarWriterTests
 {
-    private const string Relion30 = """
+    /// <summary>RELION 3.0 (no optics, pixel origins) with a block before the particles and a column of its own.</summary>
+    internal const string Relion30 = """
         data_general
         _rlnComment kept
 

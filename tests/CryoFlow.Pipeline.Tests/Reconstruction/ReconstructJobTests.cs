@@ -15,7 +15,7 @@ namespace CryoFlow.Pipeline.Tests.Reconstruction;
 /// <summary>End-to-end runs on tiny simulated datasets (box 32, a few hundred particles).</summary>
 public class ReconstructJobTests
 {
-    private static SimulateResult Simulate(string dir, int count, int seed = 5) =>
+    internal static SimulateResult Simulate(string dir, int count, int seed = 5) =>
         SimulateJob.Run(TestPaths.RealData("volumes/hand-vol.mrc"),
             new SimulateOptions(dir, count, VoxelSize: 3.0, Box: 32, Snr: 0.2, ShiftSigma: 1, Seed: seed), Logger.None);
 
