@@ -45,7 +45,8 @@ public static class KnownPoseReconstruction
         var projector = new VolumeProjector(d, ProjectorOptions.Default);
         var transform = projector.CreateFourierVolume();
         var rotator = new ImageRotator(d, ProjectorOptions.Default);
-        var preparer = new ParticlePreparer(rotator, new ParticlePreparationOptions(d / 2.0 - 1.5));
+        // prepared as a reconstruction with the default data settings prepares them
+        var preparer = new ParticlePreparer(rotator, Configuration.ReconstructConfig.Default.Data.PreparationFor(d, apix));
         var disc = new FourierDisc(d, d / 2.0 - 1);
 
         var particles = new PreparedParticle[count];
@@ -81,8 +82,8 @@ public static class KnownPoseReconstruction
         double[] inPlane = [0.0];
         float[] sx = [0f], sy = [0f];
 
-        // the gradient of sum LL at v (ascent direction) and sum LL
-        (float[] Gradient, double LogLikelihood) Gradient(float[] v)
+        // the gradient of sum LL at v (ascent direction), into g, and sum LL
+        double Gradient(float[] v, float[] g)
         {
             projector.Transform(v, transform);
             slices.Update(projector, transform);
@@ -100,22 +101,22 @@ public static class KnownPoseReconstruction
                 };
                 marginaliser.Evaluate(particles[i], slices, subset, sliceGradient);
             }
-            var g = new float[n];
-            double ll = assembler.Assemble(slices, [sliceGradient], GradientScaling.Sum, g).LogLikelihoodSum;
-            return (g, ll);
+            return assembler.Assemble(slices, [sliceGradient], GradientScaling.Sum, g).LogLikelihoodSum;
         }
 
-        // the gradient is b - H v: conjugate gradients on H v = b from v = 0, with H p = g(0) - g(p)
+        // the gradient is b - H v: conjugate gradients on H v = b from v = 0, with H p = g(0) - g(p). LL is quadratic, so
+        // each step of length alpha along p raises it by alpha (p . r) - alpha^2 (p . H p) / 2 = alpha (r . r) / 2
         var volume = new float[n];
-        var (b, _) = Gradient(volume);
+        var b = new float[n];
+        double ll = Gradient(volume, b);
         var residual = (float[])b.Clone();
         var direction3 = (float[])b.Clone();
+        var hp = new float[n];
         double rr = Dot(residual, residual);
         for (int it = 1; it <= iterations && rr > 0; it++)
         {
-            var (gp, _) = Gradient(direction3);
-            var hp = new float[n];
-            for (int i = 0; i < n; i++) hp[i] = b[i] - gp[i];
+            Gradient(direction3, hp);
+            for (int i = 0; i < n; i++) hp[i] = b[i] - hp[i];
             double curvature = Dot(direction3, hp);
             if (!(curvature > 0)) break;
             double alpha = rr / curvature;
@@ -124,11 +125,12 @@ public static class KnownPoseReconstruction
                 volume[i] += (float)(alpha * direction3[i]);
                 residual[i] -= (float)(alpha * hp[i]);
             }
+            ll += alpha * rr / 2;
             double next = Dot(residual, residual);
             float beta = (float)(next / rr);
             for (int i = 0; i < n; i++) direction3[i] = residual[i] + beta * direction3[i];
             rr = next;
-            if (progress is not null) progress(it, Gradient(volume).LogLikelihood, volume);
+            progress?.Invoke(it, ll, volume);
         }
         return volume;
     }
