@@ -78,6 +78,8 @@ public static class FscCommand
             correlation = r.Correlation,
             otherHandCorrelation = double.IsNaN(r.OtherHandCorrelation) ? (double?)null : r.OtherHandCorrelation,
             radius = r.Radius,
+            whitened = r.Whitened,
+            information = r.Information,
         };
     }
 }

@@ -26,6 +26,7 @@ internal sealed class AlignmentLevel
     private const int Oversampling = 2;
     private readonly int[] _kx, _ky, _kz, _slot, _partner;
     private readonly float[] _a;
+    private readonly double[]? _weightB;
     private readonly double _normA;
     private readonly FourierVolume _b;
     private readonly IFft3D _plan;
@@ -35,7 +36,10 @@ internal sealed class AlignmentLevel
     /// <param name="boxSize">D</param>
     /// <param name="radius">r, 1 &lt;= r &lt; D/2</param>
     /// <param name="fft">FFT backend</param>
-    public AlignmentLevel(ReadOnlySpan<float> aTransform, ReadOnlySpan<float> b, int boxSize, int radius, IFftBackend fft)
+    /// <param name="shellWeights">null: plain coefficients; otherwise (a, b) weights per shell round(|k|) (index 0..r),
+    /// multiplied into each map's coefficients before the correlation (<see cref="ShellWeights.Whitening"/>)</param>
+    public AlignmentLevel(ReadOnlySpan<float> aTransform, ReadOnlySpan<float> b, int boxSize, int radius, IFftBackend fft,
+        (double[] A, double[] B)? shellWeights = null)
     {
         if (radius < 1 || 2 * radius >= boxSize)
             throw new ArgumentOutOfRangeException(nameof(radius), radius, $"level radius must be in [1, D/2) for D = {boxSize}");
@@ -63,6 +67,9 @@ internal sealed class AlignmentLevel
         _slot = new int[n];
         _partner = new int[n];
         _a = new float[2 * n];
+        if (shellWeights is { } sw && (sw.A.Length <= radius || sw.B.Length <= radius))
+            throw new ArgumentException($"shell weights must cover shells 0..{radius}", nameof(shellWeights));
+        _weightB = shellWeights is null ? null : new double[n];
         double normA = 0;
         for (int j = 0; j < n; j++)
         {
@@ -73,8 +80,15 @@ internal sealed class AlignmentLevel
             _slot[j] = FourierLayout.HalfSpaceIndex(kx, ky, kz, dc);
             _partner[j] = kx == 0 ? FourierLayout.HalfSpaceIndex(0, -ky, -kz, dc) : -1;
             int ia = 2 * FourierLayout.HalfSpaceIndex(kx, ky, kz, d);
-            _a[2 * j] = aTransform[ia];
-            _a[2 * j + 1] = aTransform[ia + 1];
+            double wa = 1;
+            if (shellWeights is { } w)
+            {
+                int shell = ShellWeights.ShellOf(kx, ky, kz);
+                wa = w.A[shell];
+                _weightB![j] = w.B[shell];
+            }
+            _a[2 * j] = (float)(wa * aTransform[ia]);
+            _a[2 * j + 1] = (float)(wa * aTransform[ia + 1]);
             normA += (double)_a[2 * j] * _a[2 * j] + (double)_a[2 * j + 1] * _a[2 * j + 1];
         }
         _normA = normA;
@@ -236,6 +250,11 @@ internal sealed class AlignmentLevel
             double re11 = gx * v[i11] + fx * v[i11 + 2], im11 = gx * v[i11 + 1] + fx * v[i11 + 3];
             double re = gz * (gy * re00 + fy * re01) + fz * (gy * re10 + fy * re11);
             double im = conj * (gz * (gy * im00 + fy * im01) + fz * (gy * im10 + fy * im11));
+            if (_weightB is not null)
+            {
+                re *= _weightB[j];
+                im *= _weightB[j];
+            }
             g[2 * j] = re;
             g[2 * j + 1] = im;
             norm += re * re + im * im;

@@ -22,8 +22,19 @@ public sealed record MapAlignmentOptions
     /// <summary>Resolution of the final refinement, Fourier pixels (capped at D/2 - 1).</summary>
     public int RefineRadius { get; init; } = 31;
 
-    /// <summary>Distinct global-search peaks refined per hand.</summary>
-    public int CandidatesPerHand { get; init; } = 3;
+    /// <summary>
+    /// Distinct global-search peaks refined per hand. The global search sees only low resolution, where a map can be
+    /// nearly symmetric (a blob turns freely about its axis); enough peaks along such a ridge let the finer levels
+    /// pick the pose that the fine detail decides.
+    /// </summary>
+    public int CandidatesPerHand { get; init; } = 12;
+
+    /// <summary>
+    /// Whiten both maps shell by shell before correlating (<see cref="ShellWeights.Whitening"/>): every shell up to
+    /// the level's radius counts by its number of coefficients, as in an FSC, instead of by its power, which the
+    /// lowest shells dominate. False scores the plain correlation.
+    /// </summary>
+    public bool Whiten { get; init; } = true;
 
     /// <summary>The refinement stops when its angular step falls below this, degrees.</summary>
     public double ToleranceDeg { get; init; } = 0.05;
@@ -62,8 +73,11 @@ public sealed record MapAlignmentOptions
 public sealed class MapAlignmentResult
 {
     internal MapAlignmentResult(Rotation3 rotation, Shift3 shiftVoxels, double voxelSize, MapHand hand,
-        double correlation, double otherHandCorrelation, int radius, int rotationsSearched, float[] aligned)
+        double correlation, double otherHandCorrelation, int radius, int rotationsSearched, float[] aligned,
+        bool whitened, double information)
     {
+        Whitened = whitened;
+        Information = information;
         Rotation = rotation;
         ShiftVoxels = shiftVoxels;
         ShiftAngst = shiftVoxels.Scale(voxelSize);
@@ -92,13 +106,22 @@ public sealed class MapAlignmentResult
 
     /// <summary>
     /// Normalised correlation of a and the aligned b (their masked, background-free copies; see
-    /// <see cref="MapAlignment"/>) over the Fourier coefficients 0 &lt; |k| &lt;= <see cref="Radius"/>: 1 for identical
-    /// maps, and blind to offsets and scale.
+    /// <see cref="MapAlignment"/>) over the Fourier coefficients 0 &lt; |k| &lt;= <see cref="Radius"/>, shell-whitened
+    /// when <see cref="Whitened"/>: 1 for identical maps, and blind to offsets and scale.
     /// </summary>
     public double Correlation { get; }
 
-    /// <summary>The same score for the best pose of the other hand; NaN when the mirror was not tried.</summary>
+    /// <summary>The same score (same search) for the best pose of the other hand; NaN when the mirror was not tried.</summary>
     public double OtherHandCorrelation { get; }
+
+    /// <summary>Whether the pose came from the whitened search (<see cref="MapAlignmentOptions.Whiten"/>) rather than the plain one.</summary>
+    public bool Whitened { get; }
+
+    /// <summary>
+    /// The information of the FSC between the masked a and the moved, masked b up to <see cref="Radius"/>, nats
+    /// (sum of -n/2 ln(1 - FSC^2) over shells): the criterion that chose between the searches' poses and hands.
+    /// </summary>
+    public double Information { get; }
 
     /// <summary>The refinement radius the correlations were measured at, Fourier pixels.</summary>
     public int Radius { get; }
@@ -123,11 +146,17 @@ public sealed class MapAlignmentResult
 /// grid step), at twice the global radius when the final radius is much larger, then (3) the best pose per hand at
 /// the final radius (<see cref="MapAlignmentOptions.RefineRadius"/>) down to
 /// <see cref="MapAlignmentOptions.ToleranceDeg"/>, with the shift at each rotation refined to sub-voxel precision
-/// by Newton steps on the correlation. (4) The hand with the higher final score wins (the original on a tie) and
-/// b, less its background level, is resampled onto a once (<see cref="MapTransform"/>) and the level added back.</para>
-/// <para><b>Cost</b> (defaults, one core): about 8,800 global scores on a 16^3 correlation box (0.3 s), then a few
-/// hundred refinement scores; measured 0.6 s CPU in all for box 32, 1.2-1.5 s for box 64 and 4 s for box 128
-/// (where the final resampling of the 256^3 padded transform takes about half).</para>
+/// by Newton steps on the correlation. (4) Steps 1-3 run twice: on the plain coefficients, whose score the strongest
+/// (lowest) shells dominate, and on shell-whitened ones (<see cref="MapAlignmentOptions.Whiten"/>), where every shell
+/// counts by its size. The plain search is misled when the low-resolution envelope is nearly symmetric (the hand
+/// volume is a dipole at 20 Å: turns about its axis and the mirror image barely change it), the whitened one when the
+/// fine shells are pure noise. Of the four poses (two searches, two hands), the one whose FSC with a carries the most
+/// information (<see cref="FscInformation"/>) wins, and b, less its background level, is resampled onto a once
+/// (<see cref="MapTransform"/>) and the level added back.</para>
+/// <para><b>Cost</b> (defaults, one core): per search about 8,800 global scores on a 16^3 correlation box (0.3 s),
+/// then a few hundred refinement scores; before the second search and the information step, 0.6 s CPU in all was
+/// measured for box 32, 1.2-1.5 s for box 64 and 4 s for box 128 (where the final resampling of the 256^3 padded
+/// transform takes about half).</para>
 /// <para><b>Determinism</b>: searches run in parallel, but every score lands in its own slot and selections sort
 /// by (score, index), so results do not depend on the thread count.</para>
 /// </summary>
@@ -155,19 +184,83 @@ public static class MapAlignment
         // the search sees background-free, softly masked maps; the aligned copy is made from b itself
         var aMasked = AlignmentMask.Apply(a, boxSize);
         var bMasked = AlignmentMask.Apply(b, boxSize);
+        var plan = fft.Plan3D(boxSize);
         var aTransform = new float[2 * FourierLayout.HalfSpaceLength(boxSize)];
-        fft.Plan3D(boxSize).Forward(aMasked, aTransform);
+        plan.Forward(aMasked, aTransform);
 
         int maxRadius = boxSize / 2 - 1;
         int globalRadius = Math.Min(o.GlobalRadius, maxRadius), finalRadius = Math.Min(o.RefineRadius, maxRadius);
-        var global = new AlignmentLevel(aTransform, bMasked, boxSize, globalRadius, fft);
-        if (global.ReferenceIsFlat)
-            throw new ArgumentException($"the reference map has no contrast up to {globalRadius} Fourier pixels", nameof(a));
-        AlignmentLevel? middle = 3 * globalRadius <= finalRadius ? new AlignmentLevel(aTransform, bMasked, boxSize, 2 * globalRadius, fft) : null;
-        var final = finalRadius == globalRadius ? global : new AlignmentLevel(aTransform, bMasked, boxSize, finalRadius, fft);
-
         var hands = o.TryMirror ? new[] { MapHand.Original, MapHand.Mirrored } : [MapHand.Original];
         var grid = RotationGrid(o.GlobalStepDeg);
+
+        // the plain search, and the whitened one; each gives its best pose per hand
+        var searches = new List<Refined[]> { Search(aTransform, bMasked, boxSize, globalRadius, finalRadius, null, hands, grid, o, fft, parallel) };
+        if (o.Whiten)
+        {
+            var bTransform = new float[aTransform.Length];
+            plan.Forward(bMasked, bTransform);
+            var weights = (ShellWeights.Whitening(aTransform, boxSize, finalRadius), ShellWeights.Whitening(bTransform, boxSize, finalRadius));
+            searches.Add(Search(aTransform, bMasked, boxSize, globalRadius, finalRadius, weights, hands, grid, o, fft, parallel));
+        }
+
+        // the winner: the candidate whose FSC with a carries the most information (see FscInformation)
+        int bestSearch = 0, bestHand = 0;
+        double bestInformation = double.NegativeInfinity;
+        for (int si = 0; si < searches.Count; si++)
+            for (int hi = 0; hi < hands.Length; hi++)
+            {
+                var c = searches[si][hi];
+                var moved = MapTransform.Apply(bMasked, boxSize, c.Rotation, c.Hand, c.Score.ShiftVoxels, o.Resampling, fft);
+                double information = FscInformation(FourierShellCorrelation.Compute(aMasked, moved, boxSize, voxelSize, fft), finalRadius);
+                if (information > bestInformation)
+                {
+                    (bestInformation, bestSearch, bestHand) = (information, si, hi);
+                }
+            }
+        var best = searches[bestSearch][bestHand];
+        double other = o.TryMirror ? searches[bestSearch][1 - bestHand].Score.Score : double.NaN;
+
+        // move b - background and add the background back, so a constant level does not turn into a rotated cube
+        double background = AlignmentMask.BackgroundLevel(b, boxSize);
+        var centred = new float[b.Length];
+        for (int i = 0; i < centred.Length; i++) centred[i] = (float)(b[i] - background);
+        var aligned = MapTransform.Apply(centred, boxSize, best.Rotation, best.Hand, best.Score.ShiftVoxels, o.Resampling, fft);
+        for (int i = 0; i < aligned.Length; i++) aligned[i] = (float)(aligned[i] + background);
+        return new MapAlignmentResult(best.Rotation, best.Score.ShiftVoxels, voxelSize, best.Hand, best.Score.Score, other,
+            finalRadius, grid.Length * hands.Length * searches.Count, aligned, bestSearch == 1, bestInformation);
+    }
+
+    /// <summary>
+    /// The information an FSC curve carries about the maps' agreement, nats: sum over shells 1..radius of
+    /// -n/2 ln(1 - FSC^2), n the shell's coefficients, the log-likelihood ratio of correlated against independent
+    /// Gaussian coefficients. A shell of noise adds about 1/2 whatever the pose; shells that agree add in proportion
+    /// to their size. It compares the poses that the plain and the whitened searches propose, which fail in
+    /// opposite cases (a blob-like envelope; fine shells that are pure noise).
+    /// </summary>
+    internal static double FscInformation(FscCurve curve, int radius)
+    {
+        double sum = 0;
+        foreach (var shell in curve.Shells)
+        {
+            if (shell.Shell < 1 || shell.Shell > radius) continue;
+            double rho2 = Math.Min(shell.Correlation * shell.Correlation, 1 - 1e-9);
+            sum += -0.5 * shell.Coefficients * Math.Log(1 - rho2);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// One three-level search (global grid, middle refinement, final polish) with the given shell weights (null:
+    /// plain); returns the best refined pose per hand, in the order of <paramref name="hands"/>.
+    /// </summary>
+    private static Refined[] Search(float[] aTransform, float[] bMasked, int boxSize, int globalRadius, int finalRadius,
+        (double[] A, double[] B)? weights, MapHand[] hands, Rotation3[] grid, MapAlignmentOptions o, IFftBackend fft, ParallelOptions parallel)
+    {
+        var global = new AlignmentLevel(aTransform, bMasked, boxSize, globalRadius, fft, weights);
+        if (global.ReferenceIsFlat)
+            throw new ArgumentException($"the reference map has no contrast up to {globalRadius} Fourier pixels", "a");
+        AlignmentLevel? middle = 3 * globalRadius <= finalRadius ? new AlignmentLevel(aTransform, bMasked, boxSize, 2 * globalRadius, fft, weights) : null;
+        var final = finalRadius == globalRadius ? global : new AlignmentLevel(aTransform, bMasked, boxSize, finalRadius, fft, weights);
         var scores = GlobalSearch(global, grid, hands, parallel);
 
         // candidates: per hand, the best grid rotations at least 1.5 steps from each other
@@ -185,24 +278,7 @@ public static class MapAlignment
             step = 2 * midTolerance;
         }
         var finals = RefineAll(final, starts, step, o.ToleranceDeg, polish: true, parallel);
-        var best = BestOf(finals, MapHand.Original);
-        double other = double.NaN;
-        if (o.TryMirror)
-        {
-            var mirrored = BestOf(finals, MapHand.Mirrored);
-            if (mirrored.Score.Score > best.Score.Score)
-                (best, mirrored) = (mirrored, best);
-            other = mirrored.Score.Score;
-        }
-
-        // move b - background and add the background back, so a constant level does not turn into a rotated cube
-        double background = AlignmentMask.BackgroundLevel(b, boxSize);
-        var centred = new float[b.Length];
-        for (int i = 0; i < centred.Length; i++) centred[i] = (float)(b[i] - background);
-        var aligned = MapTransform.Apply(centred, boxSize, best.Rotation, best.Hand, best.Score.ShiftVoxels, o.Resampling, fft);
-        for (int i = 0; i < aligned.Length; i++) aligned[i] = (float)(aligned[i] + background);
-        return new MapAlignmentResult(best.Rotation, best.Score.ShiftVoxels, voxelSize, best.Hand, best.Score.Score, other,
-            final.Radius, grid.Length * hands.Length, aligned);
+        return hands.Select(h => BestOf(finals, h)).ToArray();
     }
 
     /// <summary>Geodesic distance between two rotations, degrees: the angle of R1^T R2.</summary>

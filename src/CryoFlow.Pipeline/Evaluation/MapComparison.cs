@@ -66,7 +66,7 @@ public static class MapComparison
         var angles = r.Angles;
         var other = r.Hand == MapHand.Mirrored ? MapHand.Original : MapHand.Mirrored;
         return string.Create(CultureInfo.InvariantCulture,
-            $"aligned {moved} to {reference}: the {HandName(r.Hand)} hand of {moved} matched (correlation {r.Correlation:F4}; {HandName(other)} hand {r.OtherHandCorrelation:F4}); "
+            $"aligned {moved} to {reference}: the {HandName(r.Hand)} hand of {moved} matched ({(r.Whitened ? "whitened " : "")}correlation {r.Correlation:F4}; {HandName(other)} hand {r.OtherHandCorrelation:F4}); "
             + $"rot {Tidy(angles.RotDeg):F2}, tilt {Tidy(angles.TiltDeg):F2}, psi {Tidy(angles.PsiDeg):F2} deg; "
             + $"shift ({Tidy(r.ShiftAngst.X):F2}, {Tidy(r.ShiftAngst.Y):F2}, {Tidy(r.ShiftAngst.Z):F2}) Å");
     }

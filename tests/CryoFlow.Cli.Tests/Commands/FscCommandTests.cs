@@ -69,7 +69,9 @@ public class FscCommandTests
         var j = r.Json();
         var al = j.GetProperty("aligned");
         Assert.Equal("mirrored", al.GetProperty("hand").GetString());
-        Assert.True(al.GetProperty("correlation").GetDouble() > 0.999, r.Out);
+        // the whitened score weighs the resampling-worn top shells as much as the rest (measured 0.998)
+        Assert.True(al.GetProperty("correlation").GetDouble() > 0.995, r.Out);
+        Assert.True(al.GetProperty("information").GetDouble() > 0, r.Out);
         Assert.True(al.GetProperty("otherHandCorrelation").GetDouble() < al.GetProperty("correlation").GetDouble() - 0.02, r.Out);
         // identical maps give Nyquist (4 Å); two resamplings keep FSC above 0.9 there (measured 0.96)
         Assert.Equal(2 * Apix, j.GetProperty("resolution05").GetDouble(), 6);

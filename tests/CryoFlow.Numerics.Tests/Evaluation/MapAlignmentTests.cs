@@ -167,6 +167,61 @@ public class MapAlignmentTests
         Assert.True(Distance(shift, result.ShiftVoxels) < 0.5, $"shift {result.ShiftVoxels}, expected {shift}");
     }
 
+    /// <summary>
+    /// At low resolution the hand is a dipole, a positive and a negative lobe, nearly symmetric about its axis: turns
+    /// about that axis barely change the low shells, and the fine texture alone fixes the pose. Here the copy's
+    /// envelope (shells below 8) is made exactly symmetric, the mean of twelve turns about the dipole axis, as an
+    /// ab-initio map's can be; its fine shells are the hand's. The plain correlation, which the envelope dominates,
+    /// then picks a wrong turn; the whitened search finds the pose, and the FSC information prefers it.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FineDetailDecidesThePoseOfAMapWithASymmetricEnvelope(bool whiten)
+    {
+        const int box = TestVolumes.HandSize;
+        var hand = TestVolumes.LoadHandVolume();
+        var envelope = FourierResampler.ResampleVolume(FourierResampler.ResampleVolume(hand, box, box / 4), box / 4, box);
+        // the dipole axis: the envelope's first moment about the centre voxel
+        double mx = 0, my = 0, mz = 0;
+        for (int z = 0; z < box; z++)
+            for (int y = 0; y < box; y++)
+                for (int x = 0; x < box; x++)
+                {
+                    double v = envelope[(z * box + y) * box + x];
+                    mx += v * (x - box / 2);
+                    my += v * (y - box / 2);
+                    mz += v * (z - box / 2);
+                }
+        double norm = Math.Sqrt(mx * mx + my * my + mz * mz);
+        const int turns = 12;
+        var symmetric = new double[hand.Length];
+        for (int k = 0; k < turns; k++)
+        {
+            double angle = 2 * Math.PI * k / turns;
+            var turned = MapTransform.Apply(envelope, box, Rotation3.FromAxisAngle(angle * mx / norm, angle * my / norm, angle * mz / norm), MapHand.Original, Shift3.Zero);
+            for (int i = 0; i < symmetric.Length; i++) symmetric[i] += turned[i] / turns;
+        }
+        var blob = new float[hand.Length];
+        for (int i = 0; i < blob.Length; i++) blob[i] = (float)(hand[i] - envelope[i] + symmetric[i]);
+        var (copy, r, t) = MovedCopy(blob, box, 11, MapHand.Original);
+
+        var result = MapAlignment.Align(hand, copy, box, 1.0, new MapAlignmentOptions { Whiten = whiten });
+        var (expected, _) = Inverse(r, MapHand.Original, t);
+        double error = MapAlignment.AngleBetweenDeg(expected, result.Rotation);
+        if (whiten)
+        {
+            Assert.True(result.Whitened);
+            Assert.Equal(MapHand.Original, result.Hand);
+            Assert.True(error < 2, $"rotation off by {error} degrees");
+        }
+        else
+        {
+            Assert.False(result.Whitened);
+            Assert.True(error > 10 || result.Hand != MapHand.Original, $"the plain correlation found the pose ({error} degrees)");
+        }
+    }
+
     [Fact]
     public void ResultsDoNotDependOnTheThreadCount()
     {
