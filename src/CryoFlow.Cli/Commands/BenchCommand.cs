@@ -18,7 +18,45 @@ public static class BenchCommand
         bench.Subcommands.Add(SamplingBenchCommands.CreateAccuracy(io));
         bench.Subcommands.Add(SamplingBenchCommands.CreateStateSizes(io));
         bench.Subcommands.Add(CreateKnownPoses(io));
+        bench.Subcommands.Add(CreatePoseError(io));
         return bench;
+    }
+
+    private static Command CreatePoseError(ConsoleIo io)
+    {
+        var truth = new Argument<FileInfo>("truth") { Description = "STAR file with the true poses (e.g. the simulation's particles.star)." };
+        var estimate = new Argument<FileInfo>("estimate") { Description = "STAR file with estimated poses (e.g. RUN/particles.star)." };
+        var command = new Command("pose-error",
+            "Angular error of estimated poses against the true ones, after the best global rotation (and hand): did a run find the particles' orientations?")
+        {
+            truth, estimate,
+        };
+        command.SetAction(pr =>
+        {
+            var t = Formats.Particles.ParticleTable.Read(pr.GetValue(truth)!.FullName);
+            var e = Formats.Particles.ParticleTable.Read(pr.GetValue(estimate)!.FullName);
+            var byName = new Dictionary<string, Numerics.Geometry.Rotation3>(StringComparer.Ordinal);
+            for (int i = 0; i < t.Count; i++)
+                if (t[i].Pose is { } pose) byName[t[i].Image.ToImageName()] = pose.Angles.ToMatrix();
+            var trueRotations = new List<Numerics.Geometry.Rotation3>();
+            var estimated = new List<Numerics.Geometry.Rotation3>();
+            for (int i = 0; i < e.Count; i++)
+                if (e[i].Pose is { } pose && byName.TryGetValue(e[i].Image.ToImageName(), out var r))
+                {
+                    trueRotations.Add(r);
+                    estimated.Add(pose.Angles.ToMatrix());
+                }
+            if (trueRotations.Count == 0)
+            {
+                io.Error.WriteLine($"cryoflow bench pose-error: no particle of {e.SourcePath} has a pose and an image name found in {t.SourcePath}");
+                return ExitCodes.Usage;
+            }
+            var a = Numerics.Evaluation.PoseComparison.Compare(trueRotations, estimated);
+            io.Out.WriteLine(FormattableString.Invariant(
+                $"{a.Count} particles; {(a.Mirrored ? "mirrored" : "original")} hand; angular error after the best global rotation: median {a.Percentile(50):F1} deg, 10/25/75/90% {a.Percentile(10):F1}/{a.Percentile(25):F1}/{a.Percentile(75):F1}/{a.Percentile(90):F1} deg; within 5 deg {a.FractionWithin(5):P0}, within 10 deg {a.FractionWithin(10):P0}"));
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command CreateKnownPoses(ConsoleIo io)
