@@ -130,6 +130,33 @@ public partial class ConfigsTests
     }
 
     [Fact]
+    public void FineJsonChangesTheQuickPresetOnlyWhereItSays()
+    {
+        var fine = ReconstructConfig.Load(Preset("fine.json"), []);
+        var quick = ReconstructConfig.Load(Preset("quick.json"), []);
+        var f = Tree(fine);
+        var q = Tree(quick);
+        var differing = LeafPaths(q).Where(p => !JsonNode.DeepEquals(At(f, p), At(q, p))).ToList();
+        Assert.Equal(
+        [
+            "quadrature.undersampleShifts",
+            "quadrature.shiftSamplesPerPeriod",
+            "quadrature.shiftSigma",
+            "quadrature.shiftExtent",
+            "quadrature.shiftRule",
+            "importanceSampling.uniformShare",
+            "importanceSampling.temperature",
+            "resolution.maxFrequency",
+            "run.maxIterations",
+        ], differing);
+        // the importance-sampling floors are the change; the rest of each schedule is the quick preset's
+        Assert.Equal(new Schedule.Exponential(1, 0.5, every: 50, offset: 10, floor: 0.3), fine.ImportanceSampling.UniformShare);
+        Assert.Equal(new Schedule.Annealing(2, 150, offset: 10, floor: 4), fine.ImportanceSampling.Temperature);
+        Assert.Equal(new Schedule.Staircase(0.02, 0.005, 50, limit: 0.125), fine.Resolution.MaxFrequency);
+        Assert.Null(fine.Optimiser.SupportDiameter);
+    }
+
+    [Fact]
     public void QuickJsonTakesOverrides()
     {
         var c = ReconstructConfig.Load(Preset("quick.json"), ["run.maxIterations=50", "resolution.maxFrequency={\"limit\":0.05}"]);
