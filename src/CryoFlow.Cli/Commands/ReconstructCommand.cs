@@ -283,7 +283,7 @@ public static class ReconstructCommand
         long? budget = effective.MaxMemory is string m ? MemoryBudget.Parse(m) : null;
 
         Directory.CreateDirectory(run);
-        IReadOnlyList<string> cleared = found is null && RunFolder.HasOutputs(run) ? RunFolder.Clear(run) : [];
+        IReadOnlyList<string> cleared = found is null && RunFolder.HasOutputs(run) ? RunFolder.Clear(run, includeStarts: restart) : [];
         using var log = LogSetup.Create(effective.Verbose ?? false, Path.Combine(run, "run.log"));
         string commandLine = io.CommandLine;
         if (found is { } resume)
@@ -338,7 +338,7 @@ public static class ReconstructCommand
         }
         display.Finish();
         io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Reason}: {result.Iterations} iterations{(result.ResumedFrom is long r ? $" (resumed at {r})" : "")} in {result.Seconds:F0} s, final maximum frequency {1 / result.FinalMaxFrequency:F1} Å; map {result.MapPath}, poses {result.ParticlesStarPath}{(result.Rejected > 0 ? $", {result.Rejected} particles rejected (rejected.star)" : "")}"));
+            $"{result.Reason}: {result.Iterations} iterations{(result.ResumedFrom is long r ? $" (resumed at {r})" : "")} in {result.Seconds:F0} s, final maximum frequency {1 / result.FinalMaxFrequency:F1} Å; map {result.MapPath}{(result.MapIteration != result.Iterations ? $" (of iteration {result.MapIteration}, whose held-out NLL was the lowest)" : "")}, poses {result.ParticlesStarPath}{(result.Rejected > 0 ? $", {result.Rejected} particles rejected (rejected.star)" : "")}"));
         return result.Reason == StopReason.Cancelled ? signals.ExitCode : ExitCodes.Ok;
     }
 

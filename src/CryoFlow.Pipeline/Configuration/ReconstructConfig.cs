@@ -55,6 +55,8 @@ public sealed record ReconstructConfig : IConfigSection
     {
         if (!Optimiser.Positivity && Prior.Kind == PriorKind.Exponential)
             check.Fail("optimiser.positivity", "false needs prior.kind uniform or car: the exponential prior is defined on non-negative density only");
+        if (Run.Starts > 1 && Data.InitialMap is not null)
+            check.Fail("run.starts", $"{Run.Starts} random starts and data.initialMap exclude each other: a run from a given map has one start");
     }
 
     // ---- loading ----

@@ -70,6 +70,13 @@ public sealed record StopOptions : IConfigSection
     /// <summary>Smallest decrease of the held-out mean NLL per image that counts as an improvement.</summary>
     public double MinDelta { get; init; }
 
+    /// <summary>
+    /// Once w* is at its ceiling, keep the map (and the poses) whose held-out NLL is the lowest so far, and write that one
+    /// as RUN/map.mrc and RUN/particles.star when the run ends worse (the final map then stays in RUN/iterations/).
+    /// False: the final map, as the paper.
+    /// </summary>
+    public bool KeepBest { get; init; }
+
     void IConfigSection.Validate(ConfigChecks check)
     {
         check.AtLeast(nameof(Patience), Patience, 0);

@@ -67,6 +67,7 @@ public sealed partial class ReconstructJob
         CreateSampling(snapshot: null);
         _poses?.Dispose();
         _poses = PoseStore.Create(PosesPath, _data.Count);
+        (_keptIteration, _keptTestNll, _keptVolume) = (null, double.PositiveInfinity, null);
         _metrics = new MetricsLog(MetricsPath, append: false);
         foreach (var old in _checkpoints.DeleteAfter(-1))
             _log.Information("Deleted the checkpoint {Path} of an earlier run in this folder", old.Path);
@@ -146,6 +147,7 @@ public sealed partial class ReconstructJob
                 .Select(f => (contents.Doubles($"sampling.global.{f}"), meta.GlobalWeights[f])).ToArray());
 
         RestorePoses(entry, contents, meta.ParticleCount);
+        RestoreKept(entry, contents, meta);
         foreach (var r in meta.Rejected) _rejected.Add(r.Particle, r.Reason);
         _bestTestNll = meta.BestTestNll;
         _sinceImprovement = meta.SinceImprovement;
@@ -240,6 +242,8 @@ public sealed partial class ReconstructJob
             GlobalWeights = globals.Select(g => g.Weight).ToArray(),
             Rejected = _rejected.Snapshot().Select(r => new RejectedEntry(r.Particle, r.Reason)).ToArray(),
             LiveBatchCount = _live is null ? null : _plan.BatchCount,
+            KeptIteration = _keptIteration,
+            KeptTestNll = _keptIteration is null ? null : _keptTestNll,
         };
         var clock = Stopwatch.StartNew();
         var written = _checkpoints.Write(_done, draft =>
@@ -247,9 +251,15 @@ public sealed partial class ReconstructJob
             _history?.Snapshot(draft.Create(RunCheckpoint.HistoryFile), RunCheckpoint.HistoryFile);
             _sampling?.Snapshot(draft.Create(RunCheckpoint.SamplingFile), RunCheckpoint.SamplingFile);
             _poses!.Snapshot(draft.Create(RunCheckpoint.PosesFile));
+            if (_keptIteration is not null)
+            {
+                using var kept = File.OpenRead(KeptPosesPath);
+                kept.CopyTo(draft.Create(RunCheckpoint.KeptPosesFile));
+            }
             var w = new CheckpointWriter(draft.Create(RunCheckpoint.MainFile));
             w.AddText(RunCheckpoint.MetaSection, JsonSerializer.Serialize(meta, RunCheckpoint.Json));
             w.AddFloats(RunCheckpoint.VolumeSection, _volume);
+            if (_keptVolume is not null && _keptIteration is not null) w.AddFloats(RunCheckpoint.KeptVolumeSection, _keptVolume);
             SaveOptimiserArrays(w);
             for (int f = 0; f < globals.Count; f++) w.AddDoubles($"sampling.global.{f}", globals[f].Sum);
             w.Complete();

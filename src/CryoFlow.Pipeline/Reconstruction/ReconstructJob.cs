@@ -235,6 +235,9 @@ public sealed partial class ReconstructJob : IDisposable
     {
         request.Config.Validate();
         RefuseUnsupported(request.Config);
+        if (request.Live is not null && request.Config.Run.Starts > 1)
+            throw new Configuration.ConfigException(new Configuration.ConfigIssue("run.starts",
+                $"{request.Config.Run.Starts} random starts cannot be raced in a live (--watch) run: its pool of particles grows while they would run", "command line"));
         var data = request.Live is { } live ? ParticleDataset.WaitForLive(live, request.Config.Data, log, cancel)
             : ParticleDataset.Open(request.ParticlesPath, request.Config.Data.PixelSize, request.DataDir, log);
         using var job = new ReconstructJob(request, log, data);
@@ -280,6 +283,10 @@ public sealed partial class ReconstructJob : IDisposable
             _resumedFrom = r.Meta.Iteration;
             _log.Information("Resumed from {Path}: iteration {It}, written {When:u} by CryoFlow {Version}", r.Entry.Path, r.Meta.Iteration, r.Meta.Written, r.Meta.CodeVersion);
         }
+        else if (cfg.Run.Starts > 1)
+        {
+            ContinueStart(RaceStarts(progress, cancel), session);
+        }
         else
         {
             Start(test, session);
@@ -305,14 +312,16 @@ public sealed partial class ReconstructJob : IDisposable
         if (_checkpointedAt != _done) WriteCheckpoint(session, report: false);
 
         // final poses for the held-out particles too, with the final volume (once a stage was entered)
+        double? finalNll = null;
         if (_slices is not null)
         {
             _sampling?.BeginIteration();
             _projector.Transform(_volume, _transform);
             _slices.Update(_projector, _transform, _threads);
-            EvaluateTest(test);
+            finalNll = EvaluateTest(test).Nll;
         }
         Release(test);
+        var (mapIteration, mapNll) = ChooseMapToWrite(finalNll);
         foreach (var w in _workers) w.Complete();
 
         string map = Path.Combine(_run, "map.mrc");
@@ -322,7 +331,12 @@ public sealed partial class ReconstructJob : IDisposable
         _rejected.Write(Path.Combine(_run, "rejected.star"), _data.Catalog);
         Report.RunReport.TryWrite(_run, null, _log); // RUN/report.html; a failure is logged, never fatal
         if (_cache is not null) _log.Information("Prepared-particle cache: {Hits} particles read from it, {Misses} prepared afresh", _cache.Counts.Hits, _cache.Counts.Misses);
-        return new ReconstructResult(map, star, _done, reason, session.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency, _resumedFrom, _rollbacks);
+        return new ReconstructResult(map, star, _done, reason, session.Elapsed.TotalSeconds, _rejected.Count, _maxFrequency, _resumedFrom, _rollbacks)
+        {
+            MapIteration = mapIteration,
+            TestNll = mapNll,
+            Starts = _startOutcomes,
+        };
     }
 
     /// <summary>The sizes that set this run's memory; the quadrature is the finest stage's the schedule reaches within the iteration cap.</summary>
@@ -380,7 +394,7 @@ public sealed partial class ReconstructJob : IDisposable
                 var divergence = Iterate(it, test, buffer, progress, session, feederStop.Token);
                 if (divergence is not null) return new Outcome(StopReason.Cancelled, divergence);
                 // while watching, only the watch or a hard cap ends the run: more data may still come
-                if (_live is null && _sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
+                if (_live is null && cfg.Resolution.Stop.Patience > 0 && _sinceImprovement >= cfg.Resolution.Stop.Patience) return new Outcome(StopReason.Converged, null);
             }
             return new Outcome(StopReason.MaxIterations, null);
         }
@@ -430,6 +444,8 @@ public sealed partial class ReconstructJob : IDisposable
                 if (testNll < _bestTestNll - cfg.Resolution.Stop.MinDelta) { _bestTestNll = testNll.Value; _sinceImprovement = 0; }
                 else if (atCeiling) _sinceImprovement++;
                 if (!atCeiling) { _sinceImprovement = 0; _bestTestNll = Math.Min(_bestTestNll, testNll.Value); }
+                // the held-out NLL is of the map after it - 1 iterations, and the poses recorded so far were found with it
+                if (atCeiling && cfg.Resolution.Stop.KeepBest && testNll.Value < _keptTestNll) Keep(it - 1, testNll.Value);
             }
 
             _assembler.Assemble(_slices, _gradients, GradientScaling.PerImageMean, _dataGradient);
@@ -592,7 +608,8 @@ public sealed partial class ReconstructJob : IDisposable
         if (cfg.Data.InitialMap is string initial) return ReadInitialMap(initial);
         // the spheres lie inside the particle radius, and inside the solvent mask when there is one
         double startRadius = Math.Min(_radiusPx, cfg.Optimiser.SupportRadiusPixels(_apix) ?? double.PositiveInfinity);
-        var start = new RandomStartOptions { Seed = cfg.Run.Seed, ParticleRadius = startRadius };
+        int seed = cfg.Run.StartSeed ?? cfg.Run.Seed;
+        var start = new RandomStartOptions { Seed = seed, ParticleRadius = startRadius };
         var volume = RandomStart.Create(_box, start);
         var ok = sample.Where(m => m.Prepared is not null).Select(m => m.Prepared!).ToList();
         double pixels = (double)_box * _box;
@@ -602,7 +619,7 @@ public sealed partial class ReconstructJob : IDisposable
         var ws = renderer.CreateWorkspace();
         var image = new float[_box * _box];
         double power = 0;
-        var rng = new Random(cfg.Run.Seed);
+        var rng = new Random(seed);
         const int views = 8;
         for (int i = 0; i < views; i++)
         {
@@ -615,7 +632,7 @@ public sealed partial class ReconstructJob : IDisposable
         // the CTF keeps about half the power on average
         double scale = power > 0 ? Math.Sqrt(2 * signal / power) : 1;
         for (int i = 0; i < volume.Length; i++) volume[i] = (float)(volume[i] * scale);
-        _log.Information("Random start: {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", start.SphereCount, startRadius, scale, signal);
+        _log.Information("Random start (seed {Seed}): {Spheres} spheres inside {Radius:F1} px, scaled by {Scale:G3} to a signal power of {Signal:G3}", seed, start.SphereCount, startRadius, scale, signal);
         return volume;
     }
 

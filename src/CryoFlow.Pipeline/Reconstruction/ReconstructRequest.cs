@@ -79,7 +79,21 @@ public enum StopReason
 /// <param name="ResumedFrom">the iteration the run was resumed from; null for a fresh start</param>
 /// <param name="Rollbacks">rollbacks to a good checkpoint after the objective diverged</param>
 public sealed record ReconstructResult(string MapPath, string ParticlesStarPath, long Iterations, StopReason Reason, double Seconds, int Rejected, double FinalMaxFrequency,
-    long? ResumedFrom = null, int Rollbacks = 0);
+    long? ResumedFrom = null, int Rollbacks = 0)
+{
+    /// <summary>The iteration whose map and poses were written: <see cref="Iterations"/>, or an earlier one that
+    /// resolution.stop.keepBest kept.</summary>
+    public long MapIteration { get; init; } = Iterations;
+
+    /// <summary>The held-out mean NLL of the map written (null when no stage was entered).</summary>
+    public double? TestNll { get; init; }
+
+    /// <summary>run.starts &gt; 1: each start's seed and held-out NLL after run.startIterations, and the one continued.</summary>
+    public IReadOnlyList<StartOutcome> Starts { get; init; } = [];
+}
+
+/// <summary>One random start of a race (run.starts): its start seed, its held-out NLL (null if it diverged), whether the run continued it.</summary>
+public sealed record StartOutcome(int Index, int StartSeed, double? TestNll, bool Chosen);
 
 /// <summary>The objective kept diverging (NaN or exploding) after every rollback allowed; no output was written.</summary>
 public sealed class ReconstructionDivergedException(string message) : Exception(message);

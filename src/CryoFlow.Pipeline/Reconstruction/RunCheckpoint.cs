@@ -83,6 +83,12 @@ public sealed record CheckpointMeta
 
     /// <summary>A live (--watch) run's: its pool had <see cref="ParticleCount"/> particles and its plan this many minibatches (null: not live).</summary>
     public int? LiveBatchCount { get; init; }
+
+    /// <summary>resolution.stop.keepBest: the iteration whose map is kept (its volume in the kept.volume section, its poses
+    /// in kept-poses.snap) and its held-out NLL; null when none is kept.</summary>
+    public long? KeptIteration { get; init; }
+
+    public double? KeptTestNll { get; init; }
 }
 
 /// <param name="Seed">run.seed</param>
@@ -105,6 +111,7 @@ public sealed record RejectedEntry(int Particle, string Reason);
 /// <item><c>poses.snap</c>: each particle's most probable pose and its probability (<see cref="PoseStore"/>).</item>
 /// <item><c>history.snap</c>: SAGD's per-minibatch band-limited gradients (<see cref="DiskGradientHistory"/>).</item>
 /// <item><c>sampling.snap</c>: every particle's importance-sampling state.</item>
+/// <item><c>kept-poses.snap</c> and the <c>kept.volume</c> section: the map and poses resolution.stop.keepBest holds.</item>
 /// </list>
 /// </summary>
 public static class RunCheckpoint
@@ -114,9 +121,10 @@ public static class RunCheckpoint
     public const string HistoryFile = "history.snap";
     public const string SamplingFile = "sampling.snap";
     public const string PosesFile = "poses.snap";
+    public const string KeptPosesFile = "kept-poses.snap";
 
     /// <summary>Where checkpoints written before poses.snap kept the poses (still read on resume).</summary>
-    internal const string MetaSection = "meta", VolumeSection = "volume", PosesSection = "poses";
+    internal const string MetaSection = "meta", VolumeSection = "volume", PosesSection = "poses", KeptVolumeSection = "kept.volume";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -152,6 +160,12 @@ public static class RunCheckpoint
         if (File.Exists(entry.File(PosesFile))) PoseStore.VerifySnapshot(entry.File(PosesFile), meta.ParticleCount);
         else if (!contents.Contains(PosesSection))
             throw new CheckpointFormatException("the checkpoint has no poses (no poses.snap, no poses section)", new Formats.Errors.DataLocation(FilePath: entry.Path, Field: PosesFile));
+        if (meta.KeptIteration is not null)
+        {
+            if (!File.Exists(entry.File(KeptPosesFile)) || !contents.Contains(KeptVolumeSection))
+                throw new CheckpointFormatException("the checkpoint keeps a map (keptIteration) but lacks its volume or poses", new Formats.Errors.DataLocation(FilePath: entry.Path, Field: KeptPosesFile));
+            PoseStore.VerifySnapshot(entry.File(KeptPosesFile), meta.ParticleCount);
+        }
         return (contents, meta);
     }
 

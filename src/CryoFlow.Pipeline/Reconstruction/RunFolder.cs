@@ -12,14 +12,16 @@ public static class RunFolder
 
     /// <summary>Whether the folder holds anything an earlier run wrote.</summary>
     public static bool HasOutputs(string run) =>
-        Files.Any(f => File.Exists(Path.Combine(run, f))) || Folders.Any(d => Directory.Exists(Path.Combine(run, d)));
+        Files.Any(f => File.Exists(Path.Combine(run, f))) || Folders.Append(ReconstructJob.StartsFolder).Any(d => Directory.Exists(Path.Combine(run, d)));
 
     /// <summary>
     /// Removes what an earlier run wrote (and nothing else: other files in the folder stay), so a run that starts over
     /// does not append to an old log or metrics file or mix its maps with the old ones.
     /// </summary>
+    /// <param name="includeStarts">also the random starts of run.starts (RUN/starts), which otherwise stay for the next run
+    /// of the same settings to resume (--restart removes them)</param>
     /// <returns>the names removed</returns>
-    public static IReadOnlyList<string> Clear(string run)
+    public static IReadOnlyList<string> Clear(string run, bool includeStarts = false)
     {
         var removed = new List<string>();
         foreach (string f in Files)
@@ -29,7 +31,7 @@ public static class RunFolder
             File.Delete(path);
             removed.Add(f);
         }
-        foreach (string d in Folders)
+        foreach (string d in includeStarts ? Folders.Append(ReconstructJob.StartsFolder) : Folders)
         {
             string path = Path.Combine(run, d);
             if (!Directory.Exists(path)) continue;
