@@ -148,12 +148,16 @@ public partial class ConfigsTests
             "importanceSampling.temperature",
             "resolution.maxFrequency",
             "run.maxIterations",
+            "run.starts",
+            "run.startIterations",
         ], differing);
         // the importance-sampling floors are the change; the rest of each schedule is the quick preset's
         Assert.Equal(new Schedule.Exponential(1, 0.5, every: 50, offset: 10, floor: 0.3), fine.ImportanceSampling.UniformShare);
         Assert.Equal(new Schedule.Annealing(2, 150, offset: 10, floor: 4), fine.ImportanceSampling.Temperature);
         Assert.Equal(new Schedule.Staircase(0.02, 0.005, 50, limit: 0.125), fine.Resolution.MaxFrequency);
         Assert.Null(fine.Optimiser.SupportDiameter);
+        Assert.Equal((4, 400), (fine.Run.Starts, fine.Run.StartIterations));
+        Assert.False(fine.Resolution.Stop.KeepBest);
     }
 
     [Fact]
