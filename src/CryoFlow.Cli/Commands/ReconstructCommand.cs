@@ -333,7 +333,11 @@ public static class ReconstructCommand
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            log.Information("Stopped by a signal before the first iteration; nothing was written");
+            if (request.Config.Run.Starts > 1)
+                log.Information("Stopped by a signal while racing the random starts; each resumes from its checkpoint in {Folder} when the same command is run again",
+                    Path.Combine(run, ReconstructJob.StartsFolder));
+            else
+                log.Information("Stopped by a signal before the first iteration; nothing was written");
             return signals.ExitCode; // a signal while checking the particles (--on-bad-particle fail)
         }
         display.Finish();
