@@ -101,8 +101,9 @@ public class ReconstructStartsTests
 
     /// <summary>
     /// Two particles.star files with the same text, except that rlnMaxValueProbDistribution (the last column) may differ
-    /// in its last bit: the posterior's normaliser of one particle was seen to flip by one ulp between the first run in a
-    /// test process and later ones (a cause outside this feature, not found yet), which the maps and poses never show.
+    /// in its last bit: with 2 threads the posterior's normaliser of one particle was seen to flip by one ulp with thread
+    /// scheduling (ThreadPool.SetMinThreads changes which value a run gets; a cause outside this feature, not found yet),
+    /// which the maps and poses never show.
     /// </summary>
     private static void AssertSamePoses(string expected, string actual)
     {
