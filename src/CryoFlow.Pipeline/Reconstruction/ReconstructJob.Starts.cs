@@ -59,16 +59,8 @@ public sealed partial class ReconstructJob
                     RunFolder.Clear(folder, includeStarts: true);
                 }
             }
-            var request = new ReconstructRequest(_request.ParticlesPath, folder, startCfg, _request.DataDir, BadParticlePolicy.Skip, _request.CommandLine)
-            {
-                ResumeFrom = resume,
-                Arguments = _request.Arguments,
-                CacheDirectory = _request.CacheDirectory,
-                MaxMemoryBytes = _request.MaxMemoryBytes,
-                ReadRetry = _request.ReadRetry,
-                CheckpointFiles = _request.CheckpointFiles,
-                ImageSource = _request.ImageSource,
-            };
+            // the run itself checked every particle already (--on-bad-particle fail), so the starts skip instead of reading all again
+            var request = _request with { OutputDirectory = folder, Config = startCfg, BadParticles = BadParticlePolicy.Skip, ResumeFrom = resume, AllowConfigChange = false };
             var clock = Stopwatch.StartNew();
             ReconstructResult result;
             try
