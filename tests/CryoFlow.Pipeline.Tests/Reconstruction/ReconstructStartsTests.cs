@@ -69,10 +69,14 @@ public class ReconstructStartsTests
     {
         using var dir = new TempDir();
         var sim = SimulateClear(dir.File("data"));
-        var config = Fast(34, "resolution.stop.keepBest=true");
+        // After 28 iterations the step becomes four times too long, so the maps at the ceiling get worse by far more than the
+        // noise of a 20-particle held-out NLL on any machine: the best map is certain to come before the last one (with
+        // a sane step it often is, but which map wins then depends on rounding, which differs between CPUs).
+        string overshoot = """optimiser.stepScale={"type": "piecewise", "interpolation": "step", "points": [{"at": 0, "value": 2}, {"at": 28, "value": 8}]}""";
+        var config = Fast(34, overshoot, "resolution.stop.keepBest=true");
         string keptRun = dir.File("kept");
         var kept = Run(new ReconstructRequest(sim.StarPath, keptRun, config));
-        var plain = Run(new ReconstructRequest(sim.StarPath, dir.File("plain"), Fast(34)));
+        var plain = Run(new ReconstructRequest(sim.StarPath, dir.File("plain"), Fast(34, overshoot)));
 
         // the metrics of iteration i hold the held-out NLL of the map after i - 1 iterations; the final map's is the result's
         var metrics = MetricsLog.Read(Path.Combine(keptRun, "metrics.jsonl"));
@@ -80,7 +84,7 @@ public class ReconstructStartsTests
         var atCeiling = metrics.Where(m => m.MaxFrequency >= ceiling - 1e-12 && m.TestNll is not null).Select(m => (Map: m.Iteration - 1, Nll: m.TestNll!.Value))
             .Append((Map: 34L, Nll: plain.TestNll!.Value)).ToList();
         var best = atCeiling.MinBy(c => c.Nll);
-        Assert.True(best.Map < 34, "this dataset's held-out NLL ends above its best at the ceiling, so keepBest has something to do");
+        Assert.True(best.Map <= 28, $"the held-out NLL is lowest before the step grows (map {best.Map}), so keepBest has something to do");
         Assert.Equal((best.Map, best.Nll), (kept.MapIteration, kept.TestNll!.Value));
         Assert.Equal(34, kept.Iterations);
         // the final map stays beside it, the same as the run without keepBest wrote
