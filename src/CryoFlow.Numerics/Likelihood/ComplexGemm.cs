@@ -81,9 +81,10 @@ public static class ComplexGemm
                 }
             return;
         }
+        // checked on every path, so that a short scratch is the same error on every CPU
+        KernelGuard.AtLeast(scratch.Length, ScratchLength(n, k), nameof(scratch));
         if (!forceScalar && KernelGuard.SimdAvailable)
         {
-            KernelGuard.AtLeast(scratch.Length, ScratchLength(n, k), nameof(scratch));
             MultiplyABtSimd(aRe, aIm, lda, bRe, bIm, ldb, cRe, cIm, ldc, m, n, k, accumulate, scratch);
         }
         else
@@ -131,9 +132,10 @@ public static class ComplexGemm
                 for (int i = 0; i < m; i++) cRe.Slice(i * ldc, n).Clear();
             return;
         }
+        // checked on every path, so that a short scratch is the same error on every CPU
+        KernelGuard.AtLeast(scratch.Length, ScratchLength(n, k), nameof(scratch));
         if (!forceScalar && KernelGuard.SimdAvailable)
         {
-            KernelGuard.AtLeast(scratch.Length, ScratchLength(n, k), nameof(scratch));
             RealPartSimd(aRe, aIm, lda, bRe, bIm, ldb, cRe, ldc, m, n, k, accumulate, scratch);
             return;
         }

@@ -63,9 +63,10 @@ public static class RealGemm
                 for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
             return;
         }
+        // checked on every path, so that a short scratch is the same error on every CPU
+        KernelGuard.AtLeast(scratch.Length, ScratchLength(n, k), nameof(scratch));
         if (!forceScalar && KernelGuard.SimdAvailable)
         {
-            KernelGuard.AtLeast(scratch.Length, ScratchLength(n, k), nameof(scratch));
             ABtSimd(a, lda, b, ldb, c, ldc, m, n, k, accumulate, scratch);
             return;
         }
