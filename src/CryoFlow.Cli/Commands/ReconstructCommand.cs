@@ -333,9 +333,10 @@ public static class ReconstructCommand
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            if (request.Config.Run.Starts > 1)
-                log.Information("Stopped by a signal while racing the random starts; each resumes from its checkpoint in {Folder} when the same command is run again",
-                    Path.Combine(run, ReconstructJob.StartsFolder));
+            string starts = Path.Combine(run, ReconstructJob.StartsFolder);
+            if (request.Config.Run.Starts > 1 && Directory.Exists(starts))
+                log.Information("Stopped by a signal while racing the random starts; the starts resume from their checkpoints in {Folder} when the same command is run again",
+                    starts);
             else
                 log.Information("Stopped by a signal before the first iteration; nothing was written");
             return signals.ExitCode; // a signal while checking the particles (--on-bad-particle fail)
